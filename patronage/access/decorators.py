@@ -1,0 +1,48 @@
+"""Every staff-UI view declares the permission it needs; this decorator enforces it.
+
+The declared permission is kept on the view (``required_permission``) so that a test can
+walk all routes and fail on any that declares none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from .checks import can
+from .permissions import Permission
+
+PUBLIC = "public"  # declared on the few views anyone may open (log-in page, health)
+
+
+def requires(
+    permission: Permission,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not can(request.user, permission):  # type: ignore[arg-type]
+                return render(
+                    request,
+                    "web/forbidden.html",
+                    {"permission": permission, "permission_label": Permission(permission).label},
+                    status=403,
+                )
+            return view(request, *args, **kwargs)
+
+        wrapper.required_permission = permission  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    view.required_permission = PUBLIC  # type: ignore[attr-defined]
+    return view

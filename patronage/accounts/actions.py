@@ -1,0 +1,842 @@
+"""The only code that writes user records.
+
+Each action: keyword-only arguments, one transaction, validation before any write, the
+audit event (with the field-level diff) in the same transaction. Views, API endpoints,
+CLI commands and importers call these and never write the models themselves.
+"""
+
+from __future__ import annotations
+
+import datetime
+import mimetypes
+import secrets
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from patronage.access.checks import can, require
+from patronage.access.permissions import Permission
+from patronage.audit.actions import diff, record
+from patronage.audit.context import Actor
+from patronage.errors import ConfirmationRequired, ValidationFailed
+from patronage.organization.models import Library
+
+from .choices import AccountType, CodeTable, ContactKind, RecordType, Segment, UserStatus
+from .models import (
+    Address,
+    Email,
+    Phone,
+    User,
+    UserAttachment,
+    UserBlock,
+    UserIdentifier,
+    UserManagementSettings,
+    UserNameToken,
+    UserNote,
+    UserStatistic,
+    identifier_key,
+)
+from .validation import (
+    GENERAL_FIELDS,
+    Errors,
+    check_code,
+    check_pattern,
+    check_record_rules,
+    check_types,
+    clean_general,
+    parse_bool,
+    parse_date,
+)
+
+PIN_LENGTH = 4
+MASKED = "••••"
+IDENTIFIER_IN_USE = "This identifier is already in use."
+
+
+# --- helpers shared by the actions --------------------------------------------------------
+
+
+def _snapshot(user: User) -> dict[str, Any]:
+    return {name: getattr(user, name) for name in GENERAL_FIELDS}
+
+
+def _stamp(user: User, actor: Actor, *, created: bool = False) -> None:
+    """The record's "created by / updated by / last updated by job" information."""
+    if created:
+        user.created_by = actor.user
+        user.created_via = actor.label
+    user.updated_by = actor.user
+    user.updated_via = actor.label
+    if actor.job:
+        user.last_updated_by_job = actor.job
+
+
+def _touch(user: User, actor: Actor) -> None:
+    _stamp(user, actor)
+    user.save(update_fields=["updated_by", "updated_via", "last_updated_by_job", "updated_at"])
+
+
+def _index_names(user: User) -> None:
+    """Keep the name-search tokens and the sort key in step with the names."""
+    wanted = user.name_tokens()
+    have = set(user.name_tokens_set.values_list("token", flat=True)) if user.pk else set()
+    if stale := have - wanted:
+        user.name_tokens_set.filter(token__in=stale).delete()
+    UserNameToken.objects.bulk_create(
+        UserNameToken(user=user, token=token) for token in sorted(wanted - have)
+    )
+
+
+def _check_segment(errors: Errors, user: User, segment_type: str) -> str:
+    segment = segment_type or Segment.INTERNAL
+    if segment not in Segment.values:
+        errors.add("segment_type", f"'{segment}' is neither Internal nor External.")
+    elif segment == Segment.EXTERNAL and user.account_type != AccountType.EXTERNAL:
+        errors.add("segment_type", "Only external users have external (SIS-owned) entries.")
+    return segment
+
+
+def _save_identifier(entry: UserIdentifier) -> None:
+    """Insert an identifier; the unique key is the final word on clashes (two writers racing)."""
+    if UserIdentifier.objects.filter(key=entry.key).exclude(pk=entry.pk).exists():
+        field = "primary_id" if entry.is_primary else "value"
+        raise ValidationFailed({field: IDENTIFIER_IN_USE}, code="identifier_in_use")
+    try:
+        with transaction.atomic():
+            entry.save()
+    except IntegrityError as exc:
+        field = "primary_id" if entry.is_primary else "value"
+        raise ValidationFailed({field: IDENTIFIER_IN_USE}, code="identifier_in_use") from exc
+
+
+# --- the user record ----------------------------------------------------------------------
+
+
+def find_possible_duplicates(
+    first_name: str, last_name: str, birth_date: datetime.date | None
+) -> list[User]:
+    if not birth_date:
+        return []
+    return list(
+        User.objects.filter(
+            birth_date=birth_date, first_name__iexact=first_name, last_name__iexact=last_name
+        )[:5]
+    )
+
+
+@transaction.atomic
+def create_user(
+    *,
+    actor: Actor,
+    fields: Mapping[str, Any],
+    identifiers: Iterable[Mapping[str, Any]] = (),
+    emails: Iterable[Mapping[str, Any]] = (),
+    phones: Iterable[Mapping[str, Any]] = (),
+    addresses: Iterable[Mapping[str, Any]] = (),
+    password: str = "",
+    pin: str = "",
+    confirm_duplicate: bool = False,
+) -> User:
+    """Add a user (seed 002 "Adding Users"), with its first identifiers and contact entries.
+
+    A user with the same first name, last name and birth date as an existing one is only
+    added when ``confirm_duplicate`` is set; otherwise ``ConfirmationRequired`` is raised.
+    """
+    require(actor, Permission.USERS_CREATE)
+    config = UserManagementSettings.current()
+    errors = Errors()
+    values = {"status": UserStatus.ACTIVE, "account_type": AccountType.INTERNAL, **fields}
+    record_type = str(values.get("record_type") or "")
+    cleaned = clean_general(values, record_type=record_type, errors=errors)
+    check_record_rules(cleaned, settings=config, errors=errors)
+    errors.raise_if_any()
+
+    if not confirm_duplicate and find_possible_duplicates(
+        cleaned["first_name"], cleaned["last_name"], cleaned.get("birth_date")
+    ):
+        raise ConfirmationRequired(
+            "A user with the same first name, last name and birth date already exists. "
+            "Confirm to add this user anyway.",
+            code="possible_duplicate",
+        )
+
+    user = User(**cleaned, status_date=timezone.localdate())
+    user.sort_name = user.computed_sort_name()
+    _stamp(user, actor, created=True)
+    if password:
+        _apply_password(user, password, cleaned.get("force_password_change", False))
+    else:
+        user.set_unusable_password()
+    if pin:
+        _apply_pin(user, pin)
+    user.save()
+    _save_identifier(
+        UserIdentifier(
+            user=user,
+            id_type="PRIMARY",
+            value=user.primary_id,
+            key=identifier_key(user.primary_id),
+            is_primary=True,
+            segment_type=Segment.EXTERNAL
+            if user.account_type == AccountType.EXTERNAL
+            else Segment.INTERNAL,
+        )
+    )
+    _index_names(user)
+    record(
+        actor=actor,
+        verb="user.created",
+        obj=user,
+        subject=user,
+        changes=diff({}, {k: v for k, v in _snapshot(user).items() if v not in ("", None, [])}),
+    )
+    for data in identifiers:
+        add_identifier(actor=actor, user=user, **data)
+    for kind, entries in (
+        (ContactKind.EMAIL, emails),
+        (ContactKind.PHONE, phones),
+        (ContactKind.ADDRESS, addresses),
+    ):
+        for data in entries:
+            add_contact(actor=actor, user=user, kind=kind, data=data)
+    return user
+
+
+@transaction.atomic
+def update_user(*, actor: Actor, user: User, fields: Mapping[str, Any], reason: str = "") -> User:
+    """Change general-tab fields. Only the fields given are touched; the diff is audited."""
+    require(actor, Permission.USERS_EDIT, user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = _snapshot(user)
+    errors = Errors()
+    record_type = str(fields.get("record_type") or user.record_type)
+    cleaned = clean_general(fields, record_type=record_type, errors=errors)
+    merged = {**before, **cleaned}
+    check_record_rules(merged, settings=UserManagementSettings.current(), errors=errors)
+    if record_type != user.record_type:
+        _check_record_type_change(user, merged, record_type, errors)
+    errors.raise_if_any()
+
+    changes = diff(before, {name: merged[name] for name in cleaned})
+    if not changes:
+        return user
+    for name in cleaned:
+        setattr(user, name, merged[name])
+    if before["status"] != user.status:
+        # Marking a user inactive is equivalent to blocking the account (seed 002).
+        user.status_date = timezone.localdate()
+    if before["primary_id"] != user.primary_id:
+        primary = user.identifiers.get(is_primary=True)
+        primary.value, primary.key = user.primary_id, identifier_key(user.primary_id)
+        _save_identifier(primary)
+    user.sort_name = user.computed_sort_name()
+    _stamp(user, actor)
+    user.save()
+    _index_names(user)
+    record(actor=actor, verb="user.updated", obj=user, subject=user, changes=changes, reason=reason)
+    return user
+
+
+def _check_record_type_change(
+    user: User, values: Mapping[str, Any], new_type: str, errors: Errors
+) -> None:
+    """Values chosen for the old record type must also exist for the new one."""
+    for name in ("user_group", "job_category"):
+        if values.get(name):
+            spec = GENERAL_FIELDS[name]
+            check_code(errors, name, spec.label, spec.table, values[name], new_type)
+    if new_type == RecordType.CONTACT and user.blocks.exists():
+        errors.add("record_type", "Contact users cannot have blocks; remove the blocks first.")
+
+
+def _apply_password(user: User, password: str, force_change: bool) -> None:
+    if user.account_type == AccountType.EXTERNAL:
+        raise ValidationFailed(
+            {
+                "password": "External users sign in through the institution's identity provider; "
+                "they have no password here."
+            },
+            code="password_not_allowed",
+        )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationFailed({"password": " ".join(exc.messages)}, code="weak_password") from exc
+    user.set_password(password)
+    user.force_password_change = force_change
+
+
+def _apply_pin(user: User, pin: str) -> None:
+    pin = pin.strip()
+    if len(pin) != PIN_LENGTH or not pin.isascii() or not pin.isdigit():
+        raise ValidationFailed(
+            {"pin_number": "The PIN must be exactly four digits."}, code="invalid_pin"
+        )
+    user.pin_number = make_password(pin)
+
+
+@transaction.atomic
+def set_password(*, actor: Actor, user: User, password: str, force_change: bool = False) -> None:
+    require(actor, Permission.USERS_EDIT, user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _apply_password(user, password, force_change)
+    _stamp(user, actor)
+    user.save()
+    record(
+        actor=actor,
+        verb="user.password_set",
+        obj=user,
+        subject=user,
+        changes=[{"field": "password", "old": MASKED, "new": MASKED}],
+        details={"force_password_change": force_change},
+    )
+
+
+@transaction.atomic
+def set_pin(*, actor: Actor, user: User, pin: str) -> None:
+    require(actor, Permission.USERS_EDIT, user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _apply_pin(user, pin)
+    _stamp(user, actor)
+    user.save()
+    record(
+        actor=actor,
+        verb="user.pin_set",
+        obj=user,
+        subject=user,
+        changes=[{"field": "pin_number", "old": MASKED, "new": MASKED}],
+    )
+
+
+def generate_pin() -> str:
+    """A random four-digit PIN (seed 002: the Generate button beside the PIN field)."""
+    return f"{secrets.randbelow(10**PIN_LENGTH):0{PIN_LENGTH}d}"
+
+
+# --- identifiers --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_identifier(
+    *,
+    actor: Actor,
+    user: User,
+    id_type: str,
+    value: str,
+    note: str = "",
+    segment_type: str = Segment.INTERNAL,
+) -> UserIdentifier:
+    require(actor, Permission.USERS_EDIT, user)
+    errors = Errors()
+    value = (value or "").strip()
+    if not value:
+        errors.add("value", "Enter the identifier.")
+    if user.record_type == RecordType.CONTACT:
+        errors.add("id_type", "Contact users have no identifiers tab.")
+    check_code(
+        errors, "id_type", "Identifier type", CodeTable.IDENTIFIER_TYPE, id_type, user.record_type
+    )
+    segment = _check_segment(errors, user, segment_type)
+    errors.raise_if_any()
+    entry = UserIdentifier(
+        user=user,
+        id_type=id_type,
+        value=value,
+        key=identifier_key(value),
+        note=note.strip(),
+        segment_type=segment,
+    )
+    _save_identifier(entry)
+    _touch(user, actor)
+    record(
+        actor=actor,
+        verb="identifier.added",
+        obj=entry,
+        subject=user,
+        changes=[{"field": "identifiers", "old": None, "new": str(entry)}],
+    )
+    return entry
+
+
+@transaction.atomic
+def remove_identifier(*, actor: Actor, identifier: UserIdentifier) -> None:
+    user = identifier.user
+    require(actor, Permission.USERS_EDIT, user)
+    if identifier.is_primary:
+        raise ValidationFailed(
+            {"id_type": "The primary identifier cannot be removed; change it instead."}
+        )
+    identifier.delete()
+    _touch(user, actor)
+    record(
+        actor=actor,
+        verb="identifier.removed",
+        object_type="useridentifier",
+        subject=user,
+        changes=[{"field": "identifiers", "old": str(identifier), "new": None}],
+    )
+
+
+# --- contact information ------------------------------------------------------------------
+
+CONTACT_MODELS: dict[str, type[Address] | type[Email] | type[Phone]] = {
+    ContactKind.ADDRESS: Address,
+    ContactKind.EMAIL: Email,
+    ContactKind.PHONE: Phone,
+}
+CONTACT_TYPE_TABLES: dict[str, str] = {
+    ContactKind.ADDRESS: CodeTable.ADDRESS_TYPE,
+    ContactKind.EMAIL: CodeTable.EMAIL_TYPE,
+    ContactKind.PHONE: CodeTable.PHONE_TYPE,
+}
+ADDRESS_LINES = ("line1", "line2", "line3", "line4", "line5")
+CONTACT_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    ContactKind.ADDRESS: (
+        *ADDRESS_LINES,
+        "city",
+        "state_province",
+        "postal_code",
+        "country",
+        "address_note",
+    ),
+    ContactKind.EMAIL: ("address", "description"),
+    ContactKind.PHONE: ("number",),
+}
+
+
+def _clean_contact(kind: str, user: User, data: Mapping[str, Any]) -> dict[str, Any]:
+    config = UserManagementSettings.current()
+    errors = Errors()
+    allowed = {
+        *CONTACT_TEXT_FIELDS[kind],
+        "types",
+        "preferred",
+        "start_date",
+        "end_date",
+        "segment_type",
+        "preferred_sms",
+    }
+    for name in data:
+        if name not in allowed:
+            errors.add(
+                name, f"'{name}' is not a field of a{'n' if kind != 'phone' else ''} {kind}."
+            )
+    cleaned: dict[str, Any] = {
+        name: str(data.get(name) or "").strip() for name in CONTACT_TEXT_FIELDS[kind]
+    }
+    label = ContactKind(kind).label
+    cleaned["types"] = check_types(
+        errors, CONTACT_TYPE_TABLES[kind], data.get("types") or [], user.record_type, label
+    )
+    cleaned["preferred"] = parse_bool(data.get("preferred", False))
+    cleaned["segment_type"] = _check_segment(errors, user, str(data.get("segment_type") or ""))
+    for name in ("start_date", "end_date"):
+        try:
+            cleaned[name] = parse_date(data.get(name))
+        except (TypeError, ValueError):
+            errors.add(name, f"'{data.get(name)}' is not a valid date (use YYYY-MM-DD).")
+    if (
+        cleaned.get("start_date")
+        and cleaned.get("end_date")
+        and cleaned["end_date"] < cleaned["start_date"]
+    ):
+        errors.add("end_date", "The end date cannot be before the start date.")
+    if kind == ContactKind.EMAIL:
+        if not cleaned["address"]:
+            errors.add("address", "Enter the email address.")
+        check_pattern(errors, "address", "Email address", cleaned["address"], config.email_regex)
+        cleaned["key"] = identifier_key(cleaned["address"])
+    elif kind == ContactKind.PHONE:
+        if not cleaned["number"]:
+            errors.add("number", "Enter the phone number.")
+        check_pattern(errors, "number", "Phone number", cleaned["number"], config.phone_regex)
+        cleaned["preferred_sms"] = parse_bool(data.get("preferred_sms", False))
+    else:
+        if not cleaned["line1"]:
+            errors.add("line1", "Enter the first address line.")
+        for line in ADDRESS_LINES:
+            check_pattern(errors, line, "Address line", cleaned[line], config.address_line_regex)
+        check_pattern(
+            errors, "postal_code", "Postal code", cleaned["postal_code"], config.postal_code_regex
+        )
+    errors.raise_if_any()
+    return cleaned
+
+
+def _make_preferred_unique(entry: Address | Email | Phone) -> None:
+    """One preferred entry per kind: the newly preferred one wins; the first is preferred."""
+    siblings = type(entry).objects.filter(user_id=entry.user_id).exclude(pk=entry.pk)
+    if entry.preferred:
+        siblings.filter(preferred=True).update(preferred=False)
+    elif not siblings.filter(preferred=True).exists():
+        entry.preferred = True
+
+
+@transaction.atomic
+def add_contact(
+    *, actor: Actor, user: User, kind: str, data: Mapping[str, Any]
+) -> Address | Email | Phone:
+    require(actor, Permission.USERS_EDIT, user)
+    if kind not in CONTACT_MODELS:
+        raise ValidationFailed({"kind": f"'{kind}' is not address, email or phone."})
+    cleaned = _clean_contact(kind, user, data)
+    entry = CONTACT_MODELS[kind](user=user, **cleaned)
+    _make_preferred_unique(entry)
+    entry.save()
+    _touch(user, actor)
+    record(
+        actor=actor,
+        verb=f"{kind}.added",
+        obj=entry,
+        subject=user,
+        changes=[{"field": kind, "old": None, "new": str(entry)}],
+    )
+    return entry
+
+
+@transaction.atomic
+def update_contact(
+    *, actor: Actor, entry: Address | Email | Phone, data: Mapping[str, Any]
+) -> Address | Email | Phone:
+    user = entry.user
+    require(actor, Permission.USERS_EDIT, user)
+    kind = entry._meta.model_name or ""
+    if entry.is_external and user.account_type == AccountType.EXTERNAL:
+        raise ValidationFailed(
+            {kind: "This entry comes from the student information system and is changed there."},
+            code="external_entry",
+        )
+    current = {
+        name: getattr(entry, name)
+        for name in (
+            *CONTACT_TEXT_FIELDS[kind],
+            "types",
+            "preferred",
+            "start_date",
+            "end_date",
+            "segment_type",
+        )
+    }
+    cleaned = _clean_contact(kind, user, {**current, **data})
+    before = str(entry)
+    for name, value in cleaned.items():
+        setattr(entry, name, value)
+    _make_preferred_unique(entry)
+    entry.save()
+    _touch(user, actor)
+    record(
+        actor=actor,
+        verb=f"{kind}.updated",
+        obj=entry,
+        subject=user,
+        changes=[{"field": kind, "old": before, "new": str(entry)}],
+    )
+    return entry
+
+
+@transaction.atomic
+def remove_contact(*, actor: Actor, entry: Address | Email | Phone) -> None:
+    user = entry.user
+    require(actor, Permission.USERS_EDIT, user)
+    kind = entry._meta.model_name or ""
+    was_preferred = entry.preferred
+    entry.delete()
+    if was_preferred and (
+        successor := type(entry).objects.filter(user=user).order_by("id").first()
+    ):
+        successor.preferred = True
+        successor.save(update_fields=["preferred"])
+    _touch(user, actor)
+    record(
+        actor=actor,
+        verb=f"{kind}.removed",
+        object_type=kind,
+        subject=user,
+        changes=[{"field": kind, "old": str(entry), "new": None}],
+    )
+
+
+# --- notes, statistics, blocks (library-owned entries) ---------------------------------------
+
+
+def _owner(errors: Errors, owner: Library | int | str | None) -> Library | None:
+    if owner is None or owner == "":
+        return None
+    if isinstance(owner, Library):
+        return owner
+    library = Library.objects.filter(pk=owner).first() if str(owner).isdigit() else None
+    if library is None:
+        errors.add("owner", "Unknown owning library.")
+    return library
+
+
+def _check_owner_in_scope(actor: Actor, entry: Any, permission: Permission) -> None:
+    """Staff may only give an entry to a library within their own scope."""
+    if actor.user is not None and not can(actor.user, permission, entry):
+        raise ValidationFailed(
+            {"owner": "You can only give this to a library within the scope of your roles."},
+            code="owner_out_of_scope",
+        )
+
+
+@transaction.atomic
+def add_note(
+    *,
+    actor: Actor,
+    user: User,
+    note_type: str,
+    text: str,
+    user_viewable: bool = False,
+    popup: bool = False,
+    owner: Library | int | str | None = None,
+    segment_type: str = Segment.INTERNAL,
+) -> UserNote:
+    require(actor, Permission.USERS_EDIT, user)
+    errors = Errors()
+    if not (text or "").strip():
+        errors.add("text", "Enter the text of the note.")
+    check_code(errors, "note_type", "Note type", CodeTable.NOTE_TYPE, note_type, user.record_type)
+    segment = _check_segment(errors, user, segment_type)
+    library = _owner(errors, owner)
+    errors.raise_if_any()
+    note = UserNote(
+        user=user,
+        note_type=note_type,
+        text=text.strip(),
+        user_viewable=parse_bool(user_viewable),
+        popup=parse_bool(popup),
+        owner=library,
+        segment_type=segment,
+        created_by=actor.user,
+    )
+    _check_owner_in_scope(actor, note, Permission.USERS_EDIT)
+    note.save()
+    _touch(user, actor)
+    record(
+        actor=actor,
+        verb="note.added",
+        obj=note,
+        subject=user,
+        changes=[{"field": "notes", "old": None, "new": note.text}],
+    )
+    return note
+
+
+@transaction.atomic
+def remove_note(*, actor: Actor, note: UserNote) -> None:
+    require(actor, Permission.USERS_EDIT, note)
+    user = note.user
+    note.delete()
+    _touch(user, actor)
+    record(
+        actor=actor,
+        verb="note.removed",
+        object_type="usernote",
+        subject=user,
+        changes=[{"field": "notes", "old": note.text, "new": None}],
+    )
+
+
+@transaction.atomic
+def add_statistic(
+    *,
+    actor: Actor,
+    user: User,
+    category: str,
+    category_type: str = "",
+    note: str = "",
+    owner: Library | int | str | None = None,
+    segment_type: str = Segment.INTERNAL,
+) -> UserStatistic:
+    require(actor, Permission.USERS_EDIT, user)
+    errors = Errors()
+    check_code(
+        errors,
+        "category",
+        "Statistical category",
+        CodeTable.STATISTIC_CATEGORY,
+        category,
+        user.record_type,
+    )
+    if category_type:
+        check_code(
+            errors,
+            "category_type",
+            "Category type",
+            CodeTable.STATISTIC_CATEGORY_TYPE,
+            category_type,
+            user.record_type,
+        )
+    segment = _check_segment(errors, user, segment_type)
+    library = _owner(errors, owner)
+    errors.raise_if_any()
+    statistic = UserStatistic(
+        user=user,
+        category=category,
+        category_type=category_type,
+        note=(note or "").strip(),
+        owner=library,
+        segment_type=segment,
+        created_by=actor.user,
+    )
+    _check_owner_in_scope(actor, statistic, Permission.USERS_EDIT)
+    statistic.save()
+    _touch(user, actor)
+    record(
+        actor=actor,
+        verb="statistic.added",
+        obj=statistic,
+        subject=user,
+        changes=[{"field": "statistics", "old": None, "new": category}],
+    )
+    return statistic
+
+
+@transaction.atomic
+def remove_statistic(*, actor: Actor, statistic: UserStatistic) -> None:
+    require(actor, Permission.USERS_EDIT, statistic)
+    user = statistic.user
+    statistic.delete()
+    _touch(user, actor)
+    record(
+        actor=actor,
+        verb="statistic.removed",
+        object_type="userstatistic",
+        subject=user,
+        changes=[{"field": "statistics", "old": statistic.category, "new": None}],
+    )
+
+
+@transaction.atomic
+def add_block(
+    *,
+    actor: Actor,
+    user: User,
+    block_type: str,
+    note: str = "",
+    expiry_date: Any = None,
+    owner: Library | int | str | None = None,
+    segment_type: str = Segment.INTERNAL,
+) -> UserBlock:
+    require(actor, Permission.USERS_MANAGE_BLOCKS, user)
+    errors = Errors()
+    if user.record_type == RecordType.CONTACT:
+        raise ValidationFailed(
+            {"block_type": "Contact users cannot be blocked (they have no Blocks tab)."},
+            code="blocks_not_for_contacts",
+        )
+    check_code(
+        errors, "block_type", "Block type", CodeTable.BLOCK_TYPE, block_type, user.record_type
+    )
+    segment = _check_segment(errors, user, segment_type)
+    library = _owner(errors, owner)
+    try:
+        expiry = parse_date(expiry_date)
+    except (TypeError, ValueError):
+        errors.add("expiry_date", f"'{expiry_date}' is not a valid date (use YYYY-MM-DD).")
+        expiry = None
+    errors.raise_if_any()
+    block = UserBlock(
+        user=user,
+        block_type=block_type,
+        note=(note or "").strip(),
+        expiry_date=expiry,
+        owner=library,
+        segment_type=segment,
+        created_by=actor.user,
+    )
+    _check_owner_in_scope(actor, block, Permission.USERS_MANAGE_BLOCKS)
+    block.save()
+    _touch(user, actor)
+    record(
+        actor=actor,
+        verb="block.added",
+        obj=block,
+        subject=user,
+        changes=[{"field": "blocks", "old": None, "new": block_type}],
+    )
+    return block
+
+
+@transaction.atomic
+def remove_block(*, actor: Actor, block: UserBlock) -> None:
+    require(actor, Permission.USERS_MANAGE_BLOCKS, block)
+    user = block.user
+    block.delete()
+    _touch(user, actor)
+    record(
+        actor=actor,
+        verb="block.removed",
+        object_type="userblock",
+        subject=user,
+        changes=[{"field": "blocks", "old": block.block_type, "new": None}],
+    )
+
+
+# --- attachments --------------------------------------------------------------------------
+
+
+def add_attachment(
+    *, actor: Actor, user: User, upload: File[Any], name: str = "", note: str = ""
+) -> UserAttachment:
+    """Store a file for the user. The file is written first and removed if the row is not."""
+    require(actor, Permission.USERS_MANAGE_ATTACHMENTS, user)
+    name = (name or upload.name or "attachment").rsplit("/", 1)[-1]
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    size = upload.size or 0
+    errors = Errors()
+    if content_type not in django_settings.ATTACHMENT_CONTENT_TYPES:
+        errors.add("file", f"Files of type {content_type} cannot be attached.")
+    if size > django_settings.ATTACHMENT_MAX_BYTES:
+        limit_mb = django_settings.ATTACHMENT_MAX_BYTES / (1024 * 1024)
+        errors.add("file", f"The file is larger than the limit of {limit_mb:g} MB.")
+    if size == 0:
+        errors.add("file", "The file is empty.")
+    errors.raise_if_any()
+    attachment = UserAttachment(
+        user=user,
+        name=name,
+        content_type=content_type,
+        size=size,
+        note=(note or "").strip(),
+        created_by=actor.user,
+    )
+    attachment.file.save(name, upload, save=False)
+    try:
+        with transaction.atomic():
+            attachment.save()
+            _touch(user, actor)
+            record(
+                actor=actor,
+                verb="attachment.added",
+                obj=attachment,
+                subject=user,
+                changes=[{"field": "attachments", "old": None, "new": name}],
+            )
+    except BaseException:
+        attachment.file.delete(save=False)
+        raise
+    return attachment
+
+
+def remove_attachment(*, actor: Actor, attachment: UserAttachment) -> None:
+    require(actor, Permission.USERS_MANAGE_ATTACHMENTS, attachment.user)
+    user = attachment.user
+    with transaction.atomic():
+        attachment.delete()
+        _touch(user, actor)
+        record(
+            actor=actor,
+            verb="attachment.removed",
+            object_type="userattachment",
+            subject=user,
+            changes=[{"field": "attachments", "old": attachment.name, "new": None}],
+        )
+        transaction.on_commit(lambda: attachment.file.delete(save=False))
