@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import mimetypes
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -31,6 +32,7 @@ from patronage.organization.models import Library
 from .choices import AccountType, CodeTable, ContactKind, RecordType, Segment, UserStatus
 from .models import (
     Address,
+    CodeTableEntry,
     Email,
     Phone,
     User,
@@ -840,3 +842,124 @@ def remove_attachment(*, actor: Actor, attachment: UserAttachment) -> None:
             changes=[{"field": "attachments", "old": attachment.name, "new": None}],
         )
         transaction.on_commit(lambda: attachment.file.delete(save=False))
+
+
+# --- configuration: code tables and user-management settings ----------------------------------
+
+
+@transaction.atomic
+def save_code_entry(
+    *,
+    actor: Actor,
+    table: str,
+    code: str,
+    description: str,
+    record_types: Iterable[str] = (),
+    enabled: bool = True,
+    sort_order: int = 0,
+) -> CodeTableEntry:
+    """Add or change one value of a code table. Values are never deleted, only disabled,
+    because existing records may still carry them."""
+    require(actor, Permission.CONFIG_CODE_TABLES)
+    errors = Errors()
+    code, description = (code or "").strip(), (description or "").strip()
+    if table not in CodeTable.values:
+        errors.add("table", f"'{table}' is not a code table.")
+    if not code:
+        errors.add("code", "Enter the code.")
+    elif len(code) > CODE_MAX_LENGTH:
+        errors.add("code", f"A code has at most {CODE_MAX_LENGTH} characters.")
+    if not description:
+        errors.add("description", "Enter the description.")
+    types = sorted({str(t) for t in record_types})
+    if unknown := [t for t in types if t not in RecordType.values]:
+        errors.add("record_types", f"Unknown record type(s): {', '.join(unknown)}.")
+    errors.raise_if_any()
+    entry = CodeTableEntry.objects.select_for_update().filter(table=table, code=code).first()
+    before = _entry_snapshot(entry) if entry else {}
+    entry = entry or CodeTableEntry(table=table, code=code)
+    entry.description, entry.record_types = description, types
+    entry.enabled, entry.sort_order = parse_bool(enabled), int(sort_order)
+    entry.save()
+    record(
+        actor=actor,
+        verb="code_table.saved",
+        obj=entry,
+        changes=diff(before, _entry_snapshot(entry)),
+        details={"table": table, "code": code},
+    )
+    return entry
+
+
+CODE_MAX_LENGTH = 100
+
+
+def _entry_snapshot(entry: CodeTableEntry) -> dict[str, Any]:
+    return {
+        "description": entry.description,
+        "record_types": entry.record_types,
+        "enabled": entry.enabled,
+        "sort_order": entry.sort_order,
+    }
+
+
+SETTINGS_FIELDS = (
+    "primary_identifier_regex",
+    "email_regex",
+    "phone_regex",
+    "postal_code_regex",
+    "address_line_regex",
+    "photo_server_url",
+    "photo_identifier_type",
+    "photo_suffix",
+    "mandatory_fields",
+)
+REGEX_SETTINGS = SETTINGS_FIELDS[:5]
+
+
+@transaction.atomic
+def update_settings(*, actor: Actor, changes: Mapping[str, Any]) -> UserManagementSettings:
+    """Change user-management parameters: validation patterns, mandatory fields, pictures."""
+    require(actor, Permission.CONFIG_USER_SETTINGS)
+    config = UserManagementSettings.objects.select_for_update().get(
+        pk=UserManagementSettings.current().pk
+    )
+    errors = Errors()
+    for name in changes:
+        if name not in SETTINGS_FIELDS:
+            errors.add(name, f"'{name}' is not a user-management setting.")
+    for name in REGEX_SETTINGS:
+        if name in changes:
+            try:
+                re.compile(str(changes[name]))
+            except re.error as exc:
+                errors.add(name, f"Not a valid regular expression: {exc}.")
+    url = str(changes.get("photo_server_url", "") or "")
+    if url and not (url.startswith("https://") and url.endswith("/")):
+        errors.add("photo_server_url", "The picture URL must use HTTPS and end with '/'.")
+    mandatory = changes.get("mandatory_fields")
+    if mandatory is not None:
+        _check_mandatory_fields(mandatory, errors)
+    errors.raise_if_any()
+    before = {name: getattr(config, name) for name in changes}
+    for name, value in changes.items():
+        setattr(config, name, value)
+    config.save()
+    record(
+        actor=actor,
+        verb="settings.updated",
+        obj=config,
+        changes=diff(before, {name: getattr(config, name) for name in changes}),
+    )
+    return config
+
+
+def _check_mandatory_fields(mandatory: Any, errors: Errors) -> None:
+    if not isinstance(mandatory, dict):
+        errors.add("mandatory_fields", "Give a list of fields per record type.")
+        return
+    for record_type, names in mandatory.items():
+        if record_type not in RecordType.values:
+            errors.add("mandatory_fields", f"'{record_type}' is not a record type.")
+        elif not isinstance(names, list) or any(n not in GENERAL_FIELDS for n in names):
+            errors.add("mandatory_fields", f"Unknown field among those for {record_type}.")
