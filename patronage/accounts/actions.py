@@ -65,8 +65,21 @@ IDENTIFIER_IN_USE = "This identifier is already in use."
 # --- helpers shared by the actions --------------------------------------------------------
 
 
+LIBRARY_LISTS = ("rs_libraries", "purchase_request_libraries")
+
+
 def _snapshot(user: User) -> dict[str, Any]:
-    return {name: getattr(user, name) for name in GENERAL_FIELDS}
+    values = {name: getattr(user, name) for name in GENERAL_FIELDS if name not in LIBRARY_LISTS}
+    for name in LIBRARY_LISTS:
+        related = getattr(user, name)
+        values[name] = sorted(related.values_list("code", flat=True)) if user.pk else []
+    return values
+
+
+def _set_library_lists(user: User, values: Mapping[str, Any]) -> None:
+    for name in LIBRARY_LISTS:
+        if name in values:
+            getattr(user, name).set(Library.objects.filter(code__in=values[name]))
 
 
 def _stamp(user: User, actor: Actor, *, created: bool = False) -> None:
@@ -169,6 +182,7 @@ def create_user(
             code="possible_duplicate",
         )
 
+    libraries = {name: cleaned.pop(name) for name in LIBRARY_LISTS if name in cleaned}
     user = User(**cleaned, status_date=timezone.localdate())
     user.sort_name = user.computed_sort_name()
     _stamp(user, actor, created=True)
@@ -191,6 +205,7 @@ def create_user(
             else Segment.INTERNAL,
         )
     )
+    _set_library_lists(user, libraries)
     _index_names(user)
     record(
         actor=actor,
@@ -230,7 +245,9 @@ def update_user(*, actor: Actor, user: User, fields: Mapping[str, Any], reason: 
     if not changes:
         return user
     for name in cleaned:
-        setattr(user, name, merged[name])
+        if name not in LIBRARY_LISTS:
+            setattr(user, name, merged[name])
+    _set_library_lists(user, cleaned)
     if before["status"] != user.status:
         # Marking a user inactive is equivalent to blocking the account (seed 002).
         user.status_date = timezone.localdate()

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from patronage.errors import ValidationFailed
+from patronage.organization.models import Library
 
 from .choices import AccountType, CodeTable, Gender, RecordType, UserStatus
 from .models import CodeTableEntry, UserManagementSettings
@@ -24,7 +25,7 @@ from .models import CodeTableEntry, UserManagementSettings
 
 @dataclass(frozen=True)
 class FieldSpec:
-    kind: str  # text | code | codes | choice | date | bool | url
+    kind: str  # text | code | codes | libraries | choice | date | bool | url
     label: str
     table: str = ""
     choices: tuple[str, ...] = ()
@@ -58,6 +59,8 @@ GENERAL_FIELDS: dict[str, FieldSpec] = {
     "web_site_url": FieldSpec("url", "Web site", max_length=500),
     "cataloger_level": FieldSpec("code", "Cataloger level", table=CodeTable.CATALOGER_LEVEL),
     "library_notices": FieldSpec("codes", "Patron letters", table=CodeTable.PATRON_LETTER),
+    "rs_libraries": FieldSpec("libraries", "Resource-sharing libraries"),
+    "purchase_request_libraries": FieldSpec("libraries", "Purchase-request libraries"),
     "status": FieldSpec("choice", "Status", choices=_choices(UserStatus)),
     "expiry_date": FieldSpec("date", "Expiry date"),
     "purge_date": FieldSpec("date", "Purge date"),
@@ -136,6 +139,8 @@ def _clean_value(name: str, spec: FieldSpec, value: Any, record_type: str, error
         return parse_date(value)
     if spec.kind == "bool":
         return parse_bool(value)
+    if spec.kind == "libraries":
+        return _clean_libraries(name, spec, value, errors)
     if spec.kind == "codes":
         codes = [str(code).strip() for code in (value or []) if str(code).strip()]
         for code in codes:
@@ -155,6 +160,18 @@ def _clean_value(name: str, spec: FieldSpec, value: Any, record_type: str, error
         except ValidationError:
             errors.add(name, f"{spec.label}: '{text}' is not a valid http(s) address.")
     return text
+
+
+def _clean_libraries(name: str, spec: FieldSpec, value: Any, errors: Errors) -> list[str]:
+    """Library codes; resource-sharing libraries must be defined as such (seed 002)."""
+    codes = sorted({str(code).strip() for code in (value or []) if str(code).strip()})
+    libraries = Library.objects.filter(code__in=codes)
+    if name == "rs_libraries":
+        libraries = libraries.filter(is_resource_sharing=True)
+    if unknown := sorted(set(codes) - set(libraries.values_list("code", flat=True))):
+        kind = "resource-sharing library" if name == "rs_libraries" else "library"
+        errors.add(name, f"{spec.label}: {', '.join(unknown)} is not a {kind}.")
+    return codes
 
 
 def check_record_rules(

@@ -273,3 +273,27 @@ def test_a_process_is_named_as_the_creator_of_what_it_creates(db):
     user = make_user()
     assert user.created_by is None
     assert user.created_via == SYSTEM.label
+
+
+def test_resource_sharing_and_purchase_request_libraries(user_manager):
+    from tests.factories import make_library
+
+    ill = make_library("ILL", "Interlibrary Loan Office")
+    ill.is_resource_sharing = True
+    ill.save()
+    make_library("LAW", "Law Library")
+    with pytest.raises(ValidationFailed) as refused:
+        actions.create_user(actor=actor_for(user_manager), fields={**BASE, "rs_libraries": ["LAW"]})
+    assert "LAW is not a resource-sharing library" in refused.value.errors["rs_libraries"]
+    user = actions.create_user(
+        actor=actor_for(user_manager),
+        fields={**BASE, "rs_libraries": ["ILL"], "purchase_request_libraries": ["LAW", "ILL"]},
+    )
+    assert list(user.rs_libraries.values_list("code", flat=True)) == ["ILL"]
+    actions.update_user(
+        actor=actor_for(user_manager), user=user, fields={"purchase_request_libraries": ["LAW"]}
+    )
+    event = AuditEvent.objects.get(verb="user.updated", subject=user)
+    assert event.changes == [
+        {"field": "purchase_request_libraries", "old": ["ILL", "LAW"], "new": ["LAW"]}
+    ]
