@@ -1,0 +1,110 @@
+"""Playwright (sync API) driving Debian's chromium against pytest-django's live server.
+
+Never ``playwright install``: the browser is the system's /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
+# beside one unless told that this is intended (it is: the test drives, the server serves).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+PLAIN_HTTP = {
+    "SECURE_SSL_REDIRECT": False,
+    "SESSION_COOKIE_SECURE": False,
+    "CSRF_COOKIE_SECURE": False,
+    "SECURE_HSTS_SECONDS": 0,
+}
+
+
+@pytest.fixture(scope="session")
+def http_live_server(request) -> Iterator[object]:
+    """The live server, started with plain-HTTP settings (the product defaults to HTTPS-only,
+    and the middleware reads those settings once, when the server's handler is built)."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(**PLAIN_HTTP, STORAGES=storages):
+        yield request.getfixturevalue("live_server")
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    for name, value in PLAIN_HTTP.items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, http_live_server) -> Iterator[object]:
+    context = browser.new_context(
+        base_url=http_live_server.url, viewport={"width": 1280, "height": 900}
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shoot():
+    """Save a full-page screenshot under artifacts/screenshots/ (git-ignored)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(transactional_db):
+    """The live server needs a transactional database, which is flushed after each test,
+    taking the migrations' data (roles, default code tables) with it: load it again."""
+    import importlib
+
+    from django.apps import apps
+
+    from patronage.access.catalogue import sync
+    from patronage.access.models import Role
+
+    defaults = importlib.import_module("patronage.accounts.migrations.0002_defaults_and_name_index")
+    sync(Role)
+    defaults.load_default_codes(apps, None)
