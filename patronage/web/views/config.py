@@ -43,6 +43,7 @@ OPTIONAL_FIELDS = [
     if name not in ("first_name", "last_name", "primary_id", "record_type", "account_type")
     and spec.kind != "bool"
 ]
+NEW_ENTRY = {"enabled": "1", "sort_order": "0"}
 OPTIONAL_NAMES = {name for name, _ in OPTIONAL_FIELDS}
 
 
@@ -69,7 +70,7 @@ def _code_tables_page(
                 "sort_order": entry.sort_order,
             }
             if entry
-            else {"enabled": "1", "sort_order": "0"}
+            else NEW_ENTRY
         )
     context = {
         "nav": "code_tables",
@@ -80,6 +81,7 @@ def _code_tables_page(
         "record_type_options": record_type_options(),
         "editing": editing,
         "values": values,
+        "new_defaults": NEW_ENTRY,
         "errors": {},
         **extra,
     }
