@@ -1,10 +1,23 @@
-"""The native REST API under /api/v1/ and its OpenAPI document (/api/v1/openapi.json)."""
+"""The native REST API under /api/v1/ and its OpenAPI document (/api/v1/openapi.json).
+
+Authentication, the permission every operation declares and the mapping of errors to
+``{"code", "message", "field" | "errors"}`` live in ``patronage.api_support``; this module
+assembles them with the routers.
+"""
 
 from ninja import NinjaAPI
+
+from patronage.accounts.api import router as users_router
+from patronage.api_support import API_AUTH, install_error_handlers, permission_required
+
+__all__ = ["api", "permission_required"]
 
 api = NinjaAPI(
     title="Patronage API",
     version="1",
     urls_namespace="api",
     description="User records, roles and access governance for research libraries.",
+    auth=API_AUTH,
 )
+install_error_handlers(api)
+api.add_router("/users", users_router, tags=["users"])

@@ -1,0 +1,540 @@
+"""The user records of the native API (/api/v1/users): parse, call a selector or an action,
+serialise. Thin, like the staff UI.
+
+Every operation declares its permission. Users are looked up through the selectors, so a
+user outside the caller's reach is a 404; an entry (identifier, email, note, ...) must belong
+to that user and, if a library owns it, lie within the caller's scope, else it is a 404 too.
+"""
+
+from typing import Annotated, Any, TypeVar, cast
+
+from django.db import models
+from django.http import HttpRequest
+from ninja import Path, Query, Router, Status
+
+from patronage.access.checks import restrict
+from patronage.access.permissions import Permission
+from patronage.api_support import MAX_ID, acting_user, error_responses, permission_required
+from patronage.audit.context import Actor, Channel
+from patronage.errors import NotFound, ValidationFailed
+
+from . import actions, selectors
+from .choices import ContactKind
+from .models import Address, Email, Phone, User
+from .schemas import (
+    AddressIn,
+    AddressOut,
+    AddressPatch,
+    BlockIn,
+    BlockOut,
+    EmailIn,
+    EmailOut,
+    EmailPatch,
+    GeneralFieldsPatch,
+    HistoryPage,
+    IdentifierIn,
+    IdentifierOut,
+    NoteIn,
+    NoteOut,
+    PageQuery,
+    PasswordIn,
+    PhoneIn,
+    PhoneOut,
+    PhonePatch,
+    PinIn,
+    PinOut,
+    StatisticIn,
+    StatisticOut,
+    UserCreateIn,
+    UserOut,
+    UserPage,
+    UserPatchIn,
+    UserSearchQuery,
+)
+
+router = Router()
+
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+M = TypeVar("M", bound=models.Model)
+
+GENERAL_FIELD_NAMES = set(GeneralFieldsPatch.model_fields)
+CREATED = 201
+NO_CONTENT = 204
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.from_request(request, Channel.API)
+
+
+def _user(request: HttpRequest, user_id: int) -> User:
+    return selectors.get_user(acting_user(request), user_id)
+
+
+def _entry(queryset: models.QuerySet[M], pk: int, what: str) -> M:
+    entry = queryset.filter(pk=pk).first()
+    if entry is None:
+        raise NotFound(f"This user has no such {what}.", code=f"{what}_not_found")
+    return entry
+
+
+def _owned_entry(
+    request: HttpRequest, queryset: models.QuerySet[M], pk: int, what: str, permission: Permission
+) -> M:
+    """A library-owned entry of the user, only if it lies within the caller's scope."""
+    return _entry(restrict(queryset, acting_user(request), permission), pk, what)
+
+
+def _pages(count: int, page_size: int) -> int:
+    return (count + page_size - 1) // page_size
+
+
+def _page(queryset: models.QuerySet[M], page: int, page_size: int) -> tuple[list[M], int]:
+    count = queryset.count()
+    start = (page - 1) * page_size
+    return list(queryset[start : start + page_size]) if start < count else [], count
+
+
+def user_out(request: HttpRequest, user: User) -> dict[str, Any]:
+    """The full record as the caller may see it (library-owned entries within their scope)."""
+    viewer = acting_user(request)
+    user = User.objects.get(pk=user.pk)  # fresh: actions may have changed it
+    record = {name: getattr(user, name) for name in _PLAIN_FIELDS}
+    return {
+        **record,
+        "has_password": user.has_usable_password(),
+        "has_pin": bool(user.pin_number),
+        "rs_libraries": sorted(user.rs_libraries.values_list("code", flat=True)),
+        "purchase_request_libraries": sorted(
+            user.purchase_request_libraries.values_list("code", flat=True)
+        ),
+        "created_by": user.created_via,
+        "updated_by": user.updated_via,
+        "identifiers": list(user.identifiers.order_by("-is_primary", "id")),
+        "emails": list(user.emails.all()),
+        "phones": list(user.phones.all()),
+        "addresses": list(user.addresses.all()),
+        "notes": list(restrict(user.notes.all(), viewer, Permission.USERS_VIEW)),
+        "statistics": list(restrict(user.statistics.all(), viewer, Permission.USERS_VIEW)),
+        "blocks": list(restrict(user.blocks.all(), viewer, Permission.USERS_VIEW)),
+        "blocks_in_force": selectors.effective_blocks(viewer, user),
+    }
+
+
+_COMPUTED_FIELDS = {
+    "has_password",
+    "has_pin",
+    "rs_libraries",
+    "purchase_request_libraries",
+    "created_by",
+    "updated_by",
+    "identifiers",
+    "emails",
+    "phones",
+    "addresses",
+    "notes",
+    "statistics",
+    "blocks",
+    "blocks_in_force",
+}
+_PLAIN_FIELDS = [name for name in UserOut.model_fields if name not in _COMPUTED_FIELDS]
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@router.get("", response={200: UserPage, **error_responses()}, summary="Find users")
+@permission_required(Permission.USERS_VIEW)
+def search_users(request: HttpRequest, filters: Query[UserSearchQuery]) -> dict[str, Any]:
+    """The Find and Manage Users list: exact identifier and email matches for everyone, name
+    words only for callers allowed to look users up by name (seed 000)."""
+    search = selectors.UserSearch(
+        query=filters.q,
+        field=filters.field,
+        record_type=filters.record_type or "",
+        account_type=filters.account_type or "",
+        user_group=filters.user_group,
+        job_category=filters.job_category,
+        status=filters.status or "",
+        role=filters.role,
+        sort=filters.sort,
+    )
+    # distinct(): search_users joins identifiers for the exact-identifier match, so a user
+    # found by name would otherwise appear once per identifier (reported to its owner).
+    users = selectors.search_users(acting_user(request), search).distinct()
+    items, count = _page(users, filters.page, filters.page_size)
+    return {
+        "items": items,
+        "count": count,
+        "page": filters.page,
+        "page_size": filters.page_size,
+        "pages": _pages(count, filters.page_size),
+        "name_search_refused": search.name_search_refused,
+    }
+
+
+@router.post("", response={CREATED: UserOut, **error_responses(400, 409)}, summary="Add a user")
+@permission_required(Permission.USERS_CREATE)
+def create_user(request: HttpRequest, payload: UserCreateIn) -> Status[dict[str, Any]]:
+    """Add a user with its first identifiers and contact entries. If a user with the same
+    first name, last name and birth date exists, the answer is 409 ``possible_duplicate``
+    unless ``confirm_duplicate`` is set."""
+    data = payload.model_dump(exclude_unset=True)
+    user = actions.create_user(
+        actor=_actor(request),
+        fields={name: value for name, value in data.items() if name in GENERAL_FIELD_NAMES},
+        identifiers=[entry.model_dump() for entry in payload.identifiers],
+        emails=[entry.model_dump() for entry in payload.emails],
+        phones=[entry.model_dump() for entry in payload.phones],
+        addresses=[entry.model_dump() for entry in payload.addresses],
+        password=payload.password,
+        pin=payload.pin,
+        confirm_duplicate=payload.confirm_duplicate,
+    )
+    return Status(CREATED, user_out(request, user))
+
+
+@router.get("/{user_id}", response={200: UserOut, **error_responses(404)}, summary="Get a user")
+@permission_required(Permission.USERS_VIEW)
+def get_user(request: HttpRequest, user_id: Id) -> dict[str, Any]:
+    return user_out(request, _user(request, user_id))
+
+
+@router.patch(
+    "/{user_id}", response={200: UserOut, **error_responses(400, 404)}, summary="Change a user"
+)
+@permission_required(Permission.USERS_EDIT)
+def update_user(request: HttpRequest, user_id: Id, payload: UserPatchIn) -> dict[str, Any]:
+    """Change general fields; only the fields given are touched."""
+    user = _user(request, user_id)
+    fields = payload.model_dump(exclude_unset=True)
+    reason = fields.pop("reason", "")
+    if fields:
+        user = actions.update_user(actor=_actor(request), user=user, fields=fields, reason=reason)
+    return user_out(request, user)
+
+
+@router.get(
+    "/{user_id}/history",
+    response={200: HistoryPage, **error_responses(404)},
+    summary="The change history of a user",
+)
+@permission_required(Permission.USERS_VIEW_HISTORY)
+def user_history(request: HttpRequest, user_id: Id, paging: Query[PageQuery]) -> dict[str, Any]:
+    user = _user(request, user_id)
+    events, count = _page(
+        selectors.user_history(acting_user(request), user), paging.page, paging.page_size
+    )
+    return {
+        "items": [
+            {
+                "id": event.pk,
+                "occurred_at": event.occurred_at,
+                "actor": event.actor_label,
+                "channel": event.channel,
+                "verb": event.verb,
+                "object_type": event.object_type,
+                "object_id": event.object_id,
+                "reason": event.reason,
+                "changes": event.changes,
+            }
+            for event in events
+        ],
+        "count": count,
+        "page": paging.page,
+        "page_size": paging.page_size,
+        "pages": _pages(count, paging.page_size),
+    }
+
+
+# --- password and PIN -------------------------------------------------------------------------
+
+
+@router.post(
+    "/{user_id}/password",
+    response={NO_CONTENT: None, **error_responses(400, 404)},
+    summary="Set a user's password",
+)
+@permission_required(Permission.USERS_EDIT)
+def set_password(request: HttpRequest, user_id: Id, payload: PasswordIn) -> Status[None]:
+    actions.set_password(
+        actor=_actor(request),
+        user=_user(request, user_id),
+        password=payload.password,
+        force_change=payload.force_change,
+    )
+    return Status(NO_CONTENT, None)
+
+
+@router.post(
+    "/{user_id}/pin",
+    response={200: PinOut, **error_responses(400, 404)},
+    summary="Set or generate a user's PIN",
+)
+@permission_required(Permission.USERS_EDIT)
+def set_pin(request: HttpRequest, user_id: Id, payload: PinIn) -> dict[str, Any]:
+    """Set the four-digit SIP2 PIN, or (``generate``) a random one, returned this once."""
+    user = _user(request, user_id)
+    if payload.generate == bool(payload.pin):
+        raise ValidationFailed(
+            {"pin": "Give either a PIN or generate: true."}, code="validation_failed"
+        )
+    pin = actions.generate_pin() if payload.generate else str(payload.pin)
+    actions.set_pin(actor=_actor(request), user=user, pin=pin)
+    return {"generated_pin": pin if payload.generate else None}
+
+
+# --- identifiers ------------------------------------------------------------------------------
+
+
+@router.post(
+    "/{user_id}/identifiers",
+    response={CREATED: IdentifierOut, **error_responses(400, 404)},
+    summary="Add an identifier",
+)
+@permission_required(Permission.USERS_EDIT)
+def add_identifier(request: HttpRequest, user_id: Id, payload: IdentifierIn) -> Status[Any]:
+    entry = actions.add_identifier(
+        actor=_actor(request), user=_user(request, user_id), **payload.model_dump()
+    )
+    return Status(CREATED, entry)
+
+
+@router.delete(
+    "/{user_id}/identifiers/{identifier_id}",
+    response={NO_CONTENT: None, **error_responses(404)},
+    summary="Remove an identifier",
+)
+@permission_required(Permission.USERS_EDIT)
+def remove_identifier(request: HttpRequest, user_id: Id, identifier_id: Id) -> Status[None]:
+    user = _user(request, user_id)
+    identifier = _entry(user.identifiers.all(), identifier_id, "identifier")
+    actions.remove_identifier(actor=_actor(request), identifier=identifier)
+    return Status(NO_CONTENT, None)
+
+
+# --- emails, phones, addresses ----------------------------------------------------------------
+
+
+def _add_contact(request: HttpRequest, user_id: int, kind: str, data: dict[str, Any]) -> Any:
+    user = _user(request, user_id)
+    return actions.add_contact(actor=_actor(request), user=user, kind=kind, data=data)
+
+
+def _update_contact(
+    request: HttpRequest,
+    user_id: int,
+    model: type[Address] | type[Email] | type[Phone],
+    entry_id: int,
+    data: dict[str, Any],
+) -> Any:
+    user = _user(request, user_id)
+    entry = cast(
+        Address | Email | Phone,
+        _entry(model.objects.filter(user=user), entry_id, model._meta.model_name or ""),
+    )
+    if not data:
+        return entry
+    return actions.update_contact(actor=_actor(request), entry=entry, data=data)
+
+
+def _remove_contact(
+    request: HttpRequest,
+    user_id: int,
+    model: type[Address] | type[Email] | type[Phone],
+    entry_id: int,
+) -> None:
+    user = _user(request, user_id)
+    entry = cast(
+        Address | Email | Phone,
+        _entry(model.objects.filter(user=user), entry_id, model._meta.model_name or ""),
+    )
+    actions.remove_contact(actor=_actor(request), entry=entry)
+
+
+@router.post(
+    "/{user_id}/emails",
+    response={CREATED: EmailOut, **error_responses(400, 404)},
+    summary="Add an email address",
+)
+@permission_required(Permission.USERS_EDIT)
+def add_email(request: HttpRequest, user_id: Id, payload: EmailIn) -> Status[Any]:
+    return Status(CREATED, _add_contact(request, user_id, ContactKind.EMAIL, payload.model_dump()))
+
+
+@router.patch(
+    "/{user_id}/emails/{email_id}",
+    response={200: EmailOut, **error_responses(400, 404)},
+    summary="Change an email address",
+)
+@permission_required(Permission.USERS_EDIT)
+def update_email(request: HttpRequest, user_id: Id, email_id: Id, payload: EmailPatch) -> Any:
+    return _update_contact(
+        request, user_id, Email, email_id, payload.model_dump(exclude_unset=True)
+    )
+
+
+@router.delete(
+    "/{user_id}/emails/{email_id}",
+    response={NO_CONTENT: None, **error_responses(404)},
+    summary="Remove an email address",
+)
+@permission_required(Permission.USERS_EDIT)
+def remove_email(request: HttpRequest, user_id: Id, email_id: Id) -> Status[None]:
+    _remove_contact(request, user_id, Email, email_id)
+    return Status(NO_CONTENT, None)
+
+
+@router.post(
+    "/{user_id}/phones",
+    response={CREATED: PhoneOut, **error_responses(400, 404)},
+    summary="Add a phone number",
+)
+@permission_required(Permission.USERS_EDIT)
+def add_phone(request: HttpRequest, user_id: Id, payload: PhoneIn) -> Status[Any]:
+    return Status(CREATED, _add_contact(request, user_id, ContactKind.PHONE, payload.model_dump()))
+
+
+@router.patch(
+    "/{user_id}/phones/{phone_id}",
+    response={200: PhoneOut, **error_responses(400, 404)},
+    summary="Change a phone number",
+)
+@permission_required(Permission.USERS_EDIT)
+def update_phone(request: HttpRequest, user_id: Id, phone_id: Id, payload: PhonePatch) -> Any:
+    return _update_contact(
+        request, user_id, Phone, phone_id, payload.model_dump(exclude_unset=True)
+    )
+
+
+@router.delete(
+    "/{user_id}/phones/{phone_id}",
+    response={NO_CONTENT: None, **error_responses(404)},
+    summary="Remove a phone number",
+)
+@permission_required(Permission.USERS_EDIT)
+def remove_phone(request: HttpRequest, user_id: Id, phone_id: Id) -> Status[None]:
+    _remove_contact(request, user_id, Phone, phone_id)
+    return Status(NO_CONTENT, None)
+
+
+@router.post(
+    "/{user_id}/addresses",
+    response={CREATED: AddressOut, **error_responses(400, 404)},
+    summary="Add an address",
+)
+@permission_required(Permission.USERS_EDIT)
+def add_address(request: HttpRequest, user_id: Id, payload: AddressIn) -> Status[Any]:
+    return Status(
+        CREATED, _add_contact(request, user_id, ContactKind.ADDRESS, payload.model_dump())
+    )
+
+
+@router.patch(
+    "/{user_id}/addresses/{address_id}",
+    response={200: AddressOut, **error_responses(400, 404)},
+    summary="Change an address",
+)
+@permission_required(Permission.USERS_EDIT)
+def update_address(request: HttpRequest, user_id: Id, address_id: Id, payload: AddressPatch) -> Any:
+    return _update_contact(
+        request, user_id, Address, address_id, payload.model_dump(exclude_unset=True)
+    )
+
+
+@router.delete(
+    "/{user_id}/addresses/{address_id}",
+    response={NO_CONTENT: None, **error_responses(404)},
+    summary="Remove an address",
+)
+@permission_required(Permission.USERS_EDIT)
+def remove_address(request: HttpRequest, user_id: Id, address_id: Id) -> Status[None]:
+    _remove_contact(request, user_id, Address, address_id)
+    return Status(NO_CONTENT, None)
+
+
+# --- notes, statistics, blocks (library-owned) -------------------------------------------------
+
+
+@router.post(
+    "/{user_id}/notes",
+    response={CREATED: NoteOut, **error_responses(400, 404)},
+    summary="Add a note",
+)
+@permission_required(Permission.USERS_EDIT)
+def add_note(request: HttpRequest, user_id: Id, payload: NoteIn) -> Status[Any]:
+    note = actions.add_note(
+        actor=_actor(request), user=_user(request, user_id), **payload.model_dump()
+    )
+    return Status(CREATED, note)
+
+
+@router.delete(
+    "/{user_id}/notes/{note_id}",
+    response={NO_CONTENT: None, **error_responses(404)},
+    summary="Remove a note",
+)
+@permission_required(Permission.USERS_EDIT)
+def remove_note(request: HttpRequest, user_id: Id, note_id: Id) -> Status[None]:
+    user = _user(request, user_id)
+    note = _owned_entry(request, user.notes.all(), note_id, "note", Permission.USERS_EDIT)
+    actions.remove_note(actor=_actor(request), note=note)
+    return Status(NO_CONTENT, None)
+
+
+@router.post(
+    "/{user_id}/statistics",
+    response={CREATED: StatisticOut, **error_responses(400, 404)},
+    summary="Add a statistical category",
+)
+@permission_required(Permission.USERS_EDIT)
+def add_statistic(request: HttpRequest, user_id: Id, payload: StatisticIn) -> Status[Any]:
+    statistic = actions.add_statistic(
+        actor=_actor(request), user=_user(request, user_id), **payload.model_dump()
+    )
+    return Status(CREATED, statistic)
+
+
+@router.delete(
+    "/{user_id}/statistics/{statistic_id}",
+    response={NO_CONTENT: None, **error_responses(404)},
+    summary="Remove a statistical category",
+)
+@permission_required(Permission.USERS_EDIT)
+def remove_statistic(request: HttpRequest, user_id: Id, statistic_id: Id) -> Status[None]:
+    user = _user(request, user_id)
+    statistic = _owned_entry(
+        request, user.statistics.all(), statistic_id, "statistic", Permission.USERS_EDIT
+    )
+    actions.remove_statistic(actor=_actor(request), statistic=statistic)
+    return Status(NO_CONTENT, None)
+
+
+@router.post(
+    "/{user_id}/blocks",
+    response={CREATED: BlockOut, **error_responses(400, 404)},
+    summary="Add a block",
+)
+@permission_required(Permission.USERS_MANAGE_BLOCKS)
+def add_block(request: HttpRequest, user_id: Id, payload: BlockIn) -> Status[Any]:
+    block = actions.add_block(
+        actor=_actor(request), user=_user(request, user_id), **payload.model_dump()
+    )
+    return Status(CREATED, block)
+
+
+@router.delete(
+    "/{user_id}/blocks/{block_id}",
+    response={NO_CONTENT: None, **error_responses(404)},
+    summary="Remove a block",
+)
+@permission_required(Permission.USERS_MANAGE_BLOCKS)
+def remove_block(request: HttpRequest, user_id: Id, block_id: Id) -> Status[None]:
+    user = _user(request, user_id)
+    block = _owned_entry(
+        request, user.blocks.all(), block_id, "block", Permission.USERS_MANAGE_BLOCKS
+    )
+    actions.remove_block(actor=_actor(request), block=block)
+    return Status(NO_CONTENT, None)

@@ -1,0 +1,433 @@
+"""What the native API reads and writes for user records: Pydantic schemas, nothing more.
+
+Input schemas refuse unknown fields and over-long text (422 ``invalid_request``); everything
+that needs configuration (code tables, patterns, mandatory fields) is checked by the actions,
+so the API refuses the same input as the UI and the CLI with the same message.
+"""
+
+import datetime
+from typing import Annotated, Any, Literal
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+from patronage.api_support import MAX_ID, NO_NUL
+
+Text10 = Annotated[str, Field(max_length=10), NO_NUL]
+Text20 = Annotated[str, Field(max_length=20), NO_NUL]
+Text50 = Annotated[str, Field(max_length=50), NO_NUL]
+Text100 = Annotated[str, Field(max_length=100), NO_NUL]
+Text200 = Annotated[str, Field(max_length=200), NO_NUL]
+Name = Annotated[str, Field(max_length=255), NO_NUL]
+Text320 = Annotated[str, Field(max_length=320), NO_NUL]
+Text500 = Annotated[str, Field(max_length=500), NO_NUL]
+Note = Annotated[str, Field(max_length=1000), NO_NUL]
+Secret = Annotated[str, Field(max_length=1024), NO_NUL]
+Text4000 = Annotated[str, Field(max_length=4000), NO_NUL]
+Text10000 = Annotated[str, Field(max_length=10000), NO_NUL]
+Code = Text100
+
+RecordTypeCode = Literal["STAFF", "PUBLIC", "CONTACT"]
+AccountTypeCode = Literal["INTERNAL", "EXTERNAL", "INTERNAL_EXTERNAL_AUTH"]
+StatusCode = Literal["ACTIVE", "INACTIVE"]
+GenderCode = Literal["", "FEMALE", "MALE", "OTHER"]
+SegmentCode = Literal["Internal", "External"]
+SearchFieldCode = Literal["all", "name", "identifier", "email"]
+SortCode = Literal["name", "-name", "primary_id", "expiry_date", "-expiry_date", "user_group"]
+
+Owner = int | None
+OWNER_FIELD = Field(
+    default=None,
+    ge=1,
+    le=MAX_ID,
+    description="The owning library's id; empty for the institution",
+)
+
+
+class Input(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- the user record --------------------------------------------------------------------------
+
+
+class GeneralFieldsPatch(Input):
+    """The general-tab fields; only those given are changed."""
+
+    primary_id: Name | None = None
+    record_type: RecordTypeCode | None = None
+    account_type: AccountTypeCode | None = None
+    external_id: Text100 | None = None
+    first_name: Name | None = None
+    middle_name: Name | None = None
+    last_name: Name | None = None
+    pref_first_name: Name | None = None
+    pref_middle_name: Name | None = None
+    pref_last_name: Name | None = None
+    pref_name_suffix: Text50 | None = None
+    user_title: Code | None = None
+    gender: GenderCode | None = None
+    birth_date: datetime.date | None = None
+    user_group: Code | None = None
+    job_category: Code | None = None
+    job_description: Text4000 | None = None
+    campus_code: Code | None = None
+    preferred_language: Text20 | None = None
+    web_site_url: Text500 | None = None
+    cataloger_level: Text20 | None = None
+    library_notices: list[Code] | None = Field(default=None, max_length=50)
+    rs_libraries: list[Text50] | None = Field(
+        default=None, max_length=50, description="Codes of resource-sharing libraries"
+    )
+    purchase_request_libraries: list[Text50] | None = Field(
+        default=None, max_length=50, description="Codes of purchase-request libraries"
+    )
+    status: StatusCode | None = None
+    expiry_date: datetime.date | None = None
+    purge_date: datetime.date | None = None
+    force_password_change: bool | None = None
+    mfa_enabled: bool | None = None
+
+
+class UserPatchIn(GeneralFieldsPatch):
+    reason: Note = Field(default="", description="Why the record changed (kept in the history)")
+
+
+class IdentifierIn(Input):
+    id_type: Code
+    value: Name
+    note: Note = ""
+    segment_type: SegmentCode = "Internal"
+
+
+class ContactIn(Input):
+    types: list[Code] = Field(min_length=1, max_length=20)
+    preferred: bool = False
+    start_date: datetime.date | None = None
+    end_date: datetime.date | None = None
+    segment_type: SegmentCode = "Internal"
+
+
+class EmailIn(ContactIn):
+    address: Text320
+    description: Name = ""
+
+
+class PhoneIn(ContactIn):
+    number: Text50
+    preferred_sms: bool = False
+
+
+class AddressIn(ContactIn):
+    line1: Name
+    line2: Name = ""
+    line3: Name = ""
+    line4: Name = ""
+    line5: Name = ""
+    city: Name = ""
+    state_province: Name = ""
+    postal_code: Text50 = ""
+    country: Text100 = ""
+    address_note: Note = ""
+
+
+class ContactPatch(Input):
+    types: list[Code] | None = Field(default=None, min_length=1, max_length=20)
+    preferred: bool | None = None
+    start_date: datetime.date | None = None
+    end_date: datetime.date | None = None
+
+
+class EmailPatch(ContactPatch):
+    address: Text320 | None = None
+    description: Name | None = None
+
+
+class PhonePatch(ContactPatch):
+    number: Text50 | None = None
+    preferred_sms: bool | None = None
+
+
+class AddressPatch(ContactPatch):
+    line1: Name | None = None
+    line2: Name | None = None
+    line3: Name | None = None
+    line4: Name | None = None
+    line5: Name | None = None
+    city: Name | None = None
+    state_province: Name | None = None
+    postal_code: Text50 | None = None
+    country: Text100 | None = None
+    address_note: Note | None = None
+
+
+class UserCreateIn(GeneralFieldsPatch):
+    """A new user: the general fields, its first identifiers and contact entries."""
+
+    primary_id: Name  # type: ignore[assignment]
+    record_type: RecordTypeCode  # type: ignore[assignment]
+    first_name: Name  # type: ignore[assignment]
+    last_name: Name  # type: ignore[assignment]
+    identifiers: list[IdentifierIn] = Field(default_factory=list, max_length=20)
+    emails: list[EmailIn] = Field(default_factory=list, max_length=20)
+    phones: list[PhoneIn] = Field(default_factory=list, max_length=20)
+    addresses: list[AddressIn] = Field(default_factory=list, max_length=20)
+    password: Secret = Field(default="", description="Set only for internal users")
+    pin: Text10 = Field(default="", description="A four-digit SIP2 PIN")
+    confirm_duplicate: bool = Field(
+        default=False,
+        description="Add the user even if one with the same name and birth date exists "
+        "(otherwise 409 possible_duplicate)",
+    )
+
+
+class NoteIn(Input):
+    note_type: Code
+    text: Text10000
+    user_viewable: bool = False
+    popup: bool = False
+    owner: Owner = OWNER_FIELD
+    segment_type: SegmentCode = "Internal"
+
+
+class StatisticIn(Input):
+    category: Code
+    category_type: Code = ""
+    note: Note = ""
+    owner: Owner = OWNER_FIELD
+    segment_type: SegmentCode = "Internal"
+
+
+class BlockIn(Input):
+    block_type: Code
+    note: Note = ""
+    expiry_date: datetime.date | None = None
+    owner: Owner = OWNER_FIELD
+    segment_type: SegmentCode = "Internal"
+
+
+class PasswordIn(Input):
+    password: Secret
+    force_change: bool = Field(
+        default=False, description="Ask the user to change it at the next sign-in"
+    )
+
+
+class PinIn(Input):
+    pin: Text10 | None = Field(default=None, description="Four digits; or use generate")
+    generate: bool = Field(default=False, description="Generate a random PIN and return it")
+
+
+class PinOut(Schema):
+    generated_pin: str | None = Field(
+        description="The generated PIN, shown this once so it can be given to the user"
+    )
+
+
+# --- search -----------------------------------------------------------------------------------
+
+
+class UserSearchQuery(Schema):
+    q: Text200 = Field(default="", description="Identifier, email or (if allowed) name words")
+    field: SearchFieldCode = "all"
+    record_type: RecordTypeCode | None = None
+    account_type: AccountTypeCode | None = None
+    user_group: Code = ""
+    job_category: Code = ""
+    status: Literal["active", "inactive"] | None = Field(
+        default=None, description="active: active and not expired; inactive: the others"
+    )
+    role: Code = Field(default="", description="Only holders of this role (role code)")
+    sort: SortCode = "name"
+    page: int = Field(default=1, ge=1, le=1_000_000)
+    page_size: int = Field(default=25, ge=1, le=100)
+
+
+class PageQuery(Schema):
+    page: int = Field(default=1, ge=1, le=1_000_000)
+    page_size: int = Field(default=25, ge=1, le=100)
+
+
+class UserListItem(Schema):
+    id: int
+    primary_id: str
+    display_name: str
+    record_type: str
+    account_type: str
+    job_category: str
+    user_group: str
+    status: str
+    expiry_date: datetime.date | None
+    has_blocks: bool
+    has_notes: bool
+
+
+class Paging(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class UserPage(Paging):
+    items: list[UserListItem]
+    name_search_refused: bool = Field(
+        description="The query was not matched against names: the caller may not look "
+        "users up by name, so only identifiers and emails were searched"
+    )
+
+
+# --- the full record --------------------------------------------------------------------------
+
+
+class IdentifierOut(Schema):
+    id: int
+    id_type: str
+    value: str
+    note: str
+    is_primary: bool
+    segment_type: str
+
+
+class ContactOut(Schema):
+    id: int
+    types: list[str]
+    preferred: bool
+    start_date: datetime.date | None
+    end_date: datetime.date | None
+    segment_type: str
+
+
+class EmailOut(ContactOut):
+    address: str
+    description: str
+
+
+class PhoneOut(ContactOut):
+    number: str
+    preferred_sms: bool
+
+
+class AddressOut(ContactOut):
+    line1: str
+    line2: str
+    line3: str
+    line4: str
+    line5: str
+    city: str
+    state_province: str
+    postal_code: str
+    country: str
+    address_note: str
+
+
+class LibraryOwnedOut(Schema):
+    id: int
+    owner_id: int | None = Field(description="The owning library; empty for the institution")
+    segment_type: str
+    created_at: datetime.datetime
+
+
+class NoteOut(LibraryOwnedOut):
+    note_type: str
+    text: str
+    user_viewable: bool
+    popup: bool
+
+
+class StatisticOut(LibraryOwnedOut):
+    category_type: str
+    category: str
+    note: str
+
+
+class BlockOut(LibraryOwnedOut):
+    block_type: str
+    status: str
+    note: str
+    expiry_date: datetime.date | None
+
+
+class BlockInForce(Schema):
+    type: str
+    description: str
+    derived: bool = Field(description="Derived from the record (inactive, expired), not stored")
+
+
+class UserOut(Schema):
+    """A user record as the caller may see it: entries owned by libraries outside the caller's
+    scope are left out, and secrets appear only as has_password / has_pin."""
+
+    id: int
+    primary_id: str
+    display_name: str
+    record_type: str
+    account_type: str
+    external_id: str
+    first_name: str
+    middle_name: str
+    last_name: str
+    pref_first_name: str
+    pref_middle_name: str
+    pref_last_name: str
+    pref_name_suffix: str
+    user_title: str
+    gender: str
+    birth_date: datetime.date | None
+    user_group: str
+    job_category: str
+    job_description: str
+    campus_code: str
+    preferred_language: str
+    web_site_url: str
+    cataloger_level: str
+    library_notices: list[str]
+    rs_libraries: list[str] = Field(description="Library codes")
+    purchase_request_libraries: list[str] = Field(description="Library codes")
+    status: str
+    status_date: datetime.date | None
+    expiry_date: datetime.date | None
+    purge_date: datetime.date | None
+    last_patron_activity_date: datetime.date | None
+    force_password_change: bool
+    mfa_enabled: bool
+    has_password: bool
+    has_pin: bool
+    created_at: datetime.datetime
+    created_by: str = Field(description="Who or what added the record")
+    updated_at: datetime.datetime
+    updated_by: str = Field(description="Who or what last changed the record")
+    last_updated_by_job: str
+    identifiers: list[IdentifierOut]
+    emails: list[EmailOut]
+    phones: list[PhoneOut]
+    addresses: list[AddressOut]
+    notes: list[NoteOut]
+    statistics: list[StatisticOut]
+    blocks: list[BlockOut]
+    blocks_in_force: list[BlockInForce]
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+class ChangeOut(Schema):
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+class HistoryEventOut(Schema):
+    id: int
+    occurred_at: datetime.datetime
+    actor: str = Field(description="Who acted (primary ID) or which process")
+    channel: str
+    verb: str
+    object_type: str
+    object_id: str
+    reason: str
+    changes: list[ChangeOut]
+
+
+class HistoryPage(Paging):
+    items: list[HistoryEventOut]

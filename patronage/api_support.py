@@ -1,0 +1,196 @@
+"""What every router of the native API shares: authentication, the permission each operation
+declares, the error body and how errors map to it.
+
+``patronage.api`` assembles the API from these; routers import from here (not from
+``patronage.api``) so that no router import depends on the API having been built first.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Iterator
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import django_auth
+from ninja.utils import contribute_operation_callback
+from pydantic import AfterValidator, Field
+
+from patronage.access.checks import can
+from patronage.access.permissions import Permission
+from patronage.errors import DomainError, Forbidden
+
+if TYPE_CHECKING:
+    from ninja import NinjaAPI
+    from ninja.operation import Operation
+
+    from patronage.accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+# Who may call the API: the staff UI's session (with its CSRF token). API keys come later and
+# are added to this list; every auth class must set ``request.user`` to the acting user.
+API_AUTH: list[Any] = [django_auth]
+
+# The largest primary key either database stores; larger path ids are refused as input
+# instead of overflowing the database driver.
+MAX_ID = 2**63 - 1
+
+PERMISSION_ATTR = "required_permission"
+PERMISSION_EXTENSION = "x-permission"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# --- the error body -------------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    """Every refusal: a stable machine ``code``, a ``message`` for people, and the field(s)."""
+
+    code: str = Field(examples=["validation_failed"])
+    message: str
+    field: str | None = None
+    errors: dict[str, str] | None = Field(
+        default=None, description="Field → message, for validation errors"
+    )
+
+
+def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
+    """Document the error statuses an operation may answer with (401 and 403 always apply)."""
+    return dict.fromkeys(sorted({401, 403, 422, *statuses}), ErrorOut)
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL refuses NUL characters in text; refuse them as bad input on every engine.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# Put on every string an API takes: ``Annotated[str, Field(max_length=...), NO_NUL]``.
+NO_NUL = AfterValidator(_no_nul)
+
+
+# --- permissions ------------------------------------------------------------------------------
+
+
+def acting_user(request: HttpRequest) -> User | None:
+    user = request.user
+    return user if user.is_authenticated else None  # type: ignore[return-value]
+
+
+def permission_required(permission: Permission) -> Callable[[F], F]:
+    """Declare (and enforce) the permission an API operation needs.
+
+    Without it the caller gets 403 ``permission_denied``. The permission is kept on the view
+    (``required_permission``) and shown in the OpenAPI document (``x-permission``), so that a
+    test can walk every operation and fail on one that declares none.
+    """
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            if not can(acting_user(request), permission):
+                raise Forbidden(
+                    f"You do not have the permission to do this ({permission.label}).",
+                    code="permission_denied",
+                )
+            return view(request, *args, **kwargs)
+
+        # Resolve the view's annotations where they were written: ninja would otherwise read
+        # string annotations against this module's globals.
+        wrapper.__signature__ = inspect.signature(view, eval_str=True)  # type: ignore[attr-defined]
+        setattr(wrapper, PERMISSION_ATTR, permission)
+
+        def document(operation: Operation) -> None:
+            extra = dict(operation.openapi_extra or {})
+            extra[PERMISSION_EXTENSION] = permission.value
+            operation.openapi_extra = extra
+            note = f"Requires the permission `{permission.value}` ({permission.label})."
+            operation.description = "\n\n".join(p for p in (operation.description, note) if p)
+
+        contribute_operation_callback(wrapper, document)
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def api_operations(api: NinjaAPI) -> Iterator[tuple[str, str, Operation]]:
+    """(method, path, operation) for every operation mounted on ``api``."""
+    for bound in api._get_bound_routers():
+        for path, path_view in bound.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    yield method, f"{bound.prefix}{path}", operation
+
+
+# --- mapping errors, once ---------------------------------------------------------------------
+
+HTTP_ERROR_CODES = {
+    400: "invalid_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    429: "throttled",
+}
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    """``("body", "payload", "emails", 0, "address")`` → ``"emails.0.address"``."""
+    parts = list(loc)
+    source = parts.pop(0) if parts else ""
+    if source == "body" and len(parts) > 1:
+        parts.pop(0)  # the name of the view's body parameter says nothing to the client
+    return ".".join(str(part) for part in parts) or str(source)
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        return api.create_response(request, exc.as_dict(), status=exc.status)
+
+    def invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        errors: dict[str, str] = {}
+        for error in exc.errors:
+            errors.setdefault(_field_name(tuple(error.get("loc", ()))), str(error.get("msg", "")))
+        summary = "; ".join(f"{field}: {message}" for field, message in errors.items())
+        body = {"code": "invalid_request", "message": summary, "errors": errors}
+        return api.create_response(request, body, status=422)
+
+    def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        body = {"code": "not_authenticated", "message": "Sign in to use the API."}
+        return api.create_response(request, body, status=401)
+
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        code = HTTP_ERROR_CODES.get(exc.status_code, "invalid_request")
+        if exc.status_code == 403 and "CSRF" in str(exc):
+            code = "csrf_failed"
+        body = {"code": code, "message": str(exc)}
+        return api.create_response(request, body, status=exc.status_code)
+
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return api.create_response(
+            request, {"code": "not_found", "message": "Not found."}, status=404
+        )
+
+    def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A bug, never bad input: logged with its traceback, answered without one.
+        logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
+        body = {"code": "server_error", "message": "Something went wrong on our side."}
+        return api.create_response(request, body, status=500)
+
+    handlers: list[tuple[type[Exception], Callable[..., HttpResponse]]] = [
+        (DomainError, domain_error),
+        (ValidationError, invalid_request),
+        (AuthenticationError, not_authenticated),
+        (HttpError, http_error),
+        (Http404, not_found),
+        (Exception, server_error),
+    ]
+    for exc_class, handler in handlers:
+        api.add_exception_handler(exc_class, handler)

@@ -1,0 +1,232 @@
+"""What holds for every operation of /api/v1: a declared permission, 401 without a session,
+403 without the permission, 404 for what does not exist, and nothing written on refusal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+
+from patronage.access.permissions import Permission
+from patronage.api import api
+from patronage.api_support import PERMISSION_ATTR, PERMISSION_EXTENSION, api_operations
+from tests.api.client import ApiClient, written
+
+P = Permission
+
+# Every operation, a request that would succeed for an administrator, and its permission.
+# Placeholders are filled from the `patron` fixture: {user}, {identifier}, {email}, ...
+OPERATIONS: list[tuple[str, str, Any, Permission]] = [
+    ("GET", "/users", None, P.USERS_VIEW),
+    (
+        "POST",
+        "/users",
+        {
+            "primary_id": "new1",
+            "record_type": "PUBLIC",
+            "first_name": "New",
+            "last_name": "Person",
+            "user_group": "GRAD",
+        },
+        P.USERS_CREATE,
+    ),
+    ("GET", "/users/{user}", None, P.USERS_VIEW),
+    ("PATCH", "/users/{user}", {"middle_name": "Q"}, P.USERS_EDIT),
+    ("GET", "/users/{user}/history", None, P.USERS_VIEW_HISTORY),
+    ("POST", "/users/{user}/password", {"password": "correct-horse-battery"}, P.USERS_EDIT),
+    ("POST", "/users/{user}/pin", {"generate": True}, P.USERS_EDIT),
+    ("POST", "/users/{user}/identifiers", {"id_type": "UNIV_ID", "value": "U1"}, P.USERS_EDIT),
+    ("DELETE", "/users/{user}/identifiers/{identifier}", None, P.USERS_EDIT),
+    (
+        "POST",
+        "/users/{user}/emails",
+        {"address": "b@example.org", "types": ["work"]},
+        P.USERS_EDIT,
+    ),
+    ("PATCH", "/users/{user}/emails/{email}", {"description": "main"}, P.USERS_EDIT),
+    ("DELETE", "/users/{user}/emails/{email}", None, P.USERS_EDIT),
+    ("POST", "/users/{user}/phones", {"number": "+1 555 0111", "types": ["mobile"]}, P.USERS_EDIT),
+    ("PATCH", "/users/{user}/phones/{phone}", {"preferred_sms": True}, P.USERS_EDIT),
+    ("DELETE", "/users/{user}/phones/{phone}", None, P.USERS_EDIT),
+    ("POST", "/users/{user}/addresses", {"line1": "3 High St", "types": ["work"]}, P.USERS_EDIT),
+    ("PATCH", "/users/{user}/addresses/{address}", {"city": "Shelbyville"}, P.USERS_EDIT),
+    ("DELETE", "/users/{user}/addresses/{address}", None, P.USERS_EDIT),
+    ("POST", "/users/{user}/notes", {"note_type": "OTHER", "text": "Hello"}, P.USERS_EDIT),
+    ("DELETE", "/users/{user}/notes/{note}", None, P.USERS_EDIT),
+    ("POST", "/users/{user}/statistics", {"category": "LAW"}, P.USERS_EDIT),
+    ("DELETE", "/users/{user}/statistics/{statistic}", None, P.USERS_EDIT),
+    ("POST", "/users/{user}/blocks", {"block_type": "CONDUCT"}, P.USERS_MANAGE_BLOCKS),
+    ("DELETE", "/users/{user}/blocks/{block}", None, P.USERS_MANAGE_BLOCKS),
+]
+IDS = [f"{method} {path}" for method, path, _, _ in OPERATIONS]
+
+
+def ids_of(owner: Any, **overrides: Any) -> dict[str, Any]:
+    """Placeholder values: the user's own entries (those owned by the main library)."""
+    values = {
+        "user": owner.pk,
+        "identifier": owner.identifiers.get(is_primary=False).pk,
+        "email": owner.emails.first().pk,
+        "phone": owner.phones.first().pk,
+        "address": owner.addresses.first().pk,
+        "note": owner.notes.get(owner__code="MAIN").pk,
+        "statistic": owner.statistics.get(owner__code="MAIN").pk,
+        "block": owner.blocks.get(owner__code="MAIN").pk,
+    }
+    return {**values, **overrides}
+
+
+def test_every_operation_declares_a_permission():
+    operations = list(api_operations(api))
+    assert operations, "no API operations found"
+    undeclared = [
+        f"{method} {path}"
+        for method, path, operation in operations
+        if not isinstance(getattr(operation.view_func, PERMISSION_ATTR, None), Permission)
+    ]
+    assert undeclared == []
+
+
+def _shape(path: str) -> str:
+    """/api/v1/users/{user_id}/notes/{note_id} and /users/{user}/notes/{note} alike."""
+    path = path.removeprefix("/api/v1")
+    return "/".join("{}" if part.startswith("{") else part for part in path.split("/"))
+
+
+def test_the_table_above_covers_every_operation():
+    mounted = sorted((method, _shape(path)) for method, path, _ in api_operations(api))
+    assert mounted == sorted((method, _shape(path)) for method, path, _, _ in OPERATIONS)
+
+
+def test_the_openapi_document_shows_each_operations_permission():
+    document = api.get_openapi_schema()
+    declared = {
+        (method.upper(), _shape(path)): operation.get(PERMISSION_EXTENSION)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+    assert declared == {
+        (method, _shape(path)): permission.value for method, path, _, permission in OPERATIONS
+    }
+
+
+def test_the_openapi_document_is_valid_and_documents_every_error(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    schemathesis.openapi.from_dict(document).validate()
+    error_ref = "#/components/schemas/ErrorOut"
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            for status in ("401", "403", "422"):
+                assert status in responses, f"{method} {path} does not document {status}"
+            for status, spec in responses.items():
+                if status.startswith(("4", "5")):
+                    schema = spec["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": error_ref}, f"{method} {path} {status}"
+            if "{user_id}" in path:
+                assert "404" in responses, f"{method} {path} does not document 404"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path", "body", "permission"), OPERATIONS, ids=IDS)
+def test_without_a_session_the_answer_is_401(method, path, body, permission, patron):
+    before = written()
+    response = ApiClient().call(method, path.format(**ids_of(patron)), body)
+    assert response.status_code == 401
+    assert response.json_body["code"] == "not_authenticated"
+    assert written() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path", "body", "permission"), OPERATIONS, ids=IDS)
+def test_without_the_permission_the_answer_is_403(
+    method, path, body, permission, patron, no_roles, desk_operator
+):
+    # The desk operator may view users and nothing else; no_roles may do nothing at all.
+    callers = [no_roles] if permission == P.USERS_VIEW else [no_roles, desk_operator]
+    for caller in callers:
+        before = written()
+        response = ApiClient(caller).call(method, path.format(**ids_of(patron)), body)
+        assert response.status_code == 403, caller
+        assert response.json_body["code"] == "permission_denied"
+        assert permission.label in response.json_body["message"]
+        assert written() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "body", "permission"),
+    [op for op in OPERATIONS if "{user}" in op[1]],
+    ids=[i for i, op in zip(IDS, OPERATIONS, strict=True) if "{user}" in op[1]],
+)
+def test_a_user_that_does_not_exist_is_404(method, path, body, permission, patron, admin):
+    before = written()
+    response = ApiClient(admin).call(method, path.format(**ids_of(patron, user=10**9)), body)
+    assert response.status_code == 404
+    assert response.json_body["code"] == "user_not_found"
+    assert written() == before
+
+
+ENTRY_OPERATIONS = [op for op in OPERATIONS if op[1].count("{") == 2]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "body", "permission"),
+    ENTRY_OPERATIONS,
+    ids=[f"{m} {p}" for m, p, _, _ in ENTRY_OPERATIONS],
+)
+def test_an_entry_of_another_user_is_404(
+    method, path, body, permission, patron, other_patron, admin, main_library
+):
+    theirs = ids_of(other_patron, user=patron.pk)
+    before = written()
+    response = ApiClient(admin).call(method, path.format(**theirs), body)
+    assert response.status_code == 404
+    assert response.json_body["code"].endswith("_not_found")
+    assert written() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["note", "statistic", "block"])
+def test_an_entry_owned_by_a_library_outside_the_callers_scope_is_404(
+    kind, patron, user_manager, law_library
+):
+    entry = getattr(patron, f"{kind}s").get(owner=law_library)
+    before = written()
+    response = ApiClient(user_manager).delete(f"/users/{patron.pk}/{kind}s/{entry.pk}")
+    assert response.status_code == 404
+    assert written() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bad_id", ["abc", "0", "-1", str(2**63)])
+def test_a_malformed_id_is_422_not_500(bad_id, admin):
+    response = ApiClient(admin).get(f"/users/{bad_id}")
+    assert response.status_code == 422
+    assert response.json_body["code"] == "invalid_request"
+    assert "user_id" in response.json_body["errors"]
+
+
+@pytest.mark.django_db
+def test_writes_through_the_session_need_the_csrf_token(admin, patron):
+    client = ApiClient(admin, enforce_csrf_checks=True)
+    before = written()
+    response = client.patch(f"/users/{patron.pk}", {"middle_name": "Q"})
+    assert response.status_code == 403
+    assert response.json_body["code"] == "csrf_failed"
+    assert written() == before
+    # With the token the staff UI's htmx sends, the same request passes.
+    client.client.get("/api/v1/users")  # any response; the token comes from the cookie below
+    token = "a" * 32
+    client.client.cookies["csrftoken"] = token
+    response = client.client.patch(
+        f"/api/v1/users/{patron.pk}",
+        '{"middle_name": "Q"}',
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 200
