@@ -99,13 +99,16 @@ def _touch(user: User, actor: Actor) -> None:
 
 
 def _index_names(user: User) -> None:
-    """Keep the name-search tokens and the sort key in step with the names."""
+    """Keep the name-search tokens and their copy of the sort key in step with the names."""
     wanted = user.name_tokens()
     have = set(user.name_tokens_set.values_list("token", flat=True)) if user.pk else set()
     if stale := have - wanted:
         user.name_tokens_set.filter(token__in=stale).delete()
+    if have - stale:
+        user.name_tokens_set.exclude(sort_name=user.sort_name).update(sort_name=user.sort_name)
     UserNameToken.objects.bulk_create(
-        UserNameToken(user=user, token=token) for token in sorted(wanted - have)
+        UserNameToken(user=user, token=token, sort_name=user.sort_name)
+        for token in sorted(wanted - have)
     )
 
 
