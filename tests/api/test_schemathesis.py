@@ -11,7 +11,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from django.test import Client, override_settings
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -41,6 +43,18 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP)
 # PATRONAGE_FUZZ_COVERAGE=1 PATRONAGE_FUZZ_EXAMPLES=200 pytest tests/api/test_schemathesis.py
 schema.config.phases.coverage.enabled = os.environ.get("PATRONAGE_FUZZ_COVERAGE") == "1"
 MAX_EXAMPLES = int(os.environ.get("PATRONAGE_FUZZ_EXAMPLES", "20"))
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Django's test Client keeps the test's database connection across a request; a bare
+    WSGI handler would close it at request end (fatal on PostgreSQL, where the test runs in
+    a transaction on that connection). Do as the Client does."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
