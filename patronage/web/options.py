@@ -6,6 +6,8 @@ same "allowed for this record type" rule (``CodeTableEntry.allows``) is applied 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from patronage.access.models import Role
@@ -29,6 +31,15 @@ def code_options(table: str, record_type: str = "") -> Options:
 def code_labels(table: str) -> dict[str, str]:
     """Code → description for showing stored codes (disabled values included)."""
     return dict(CodeTableEntry.objects.filter(table=table).values_list("code", "description"))
+
+
+def code_labels_of(tables: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Table → (code → description) for several tables in one query (disabled included)."""
+    labels: dict[str, dict[str, str]] = {}
+    rows = CodeTableEntry.objects.filter(table__in=list(tables))
+    for table, code, description in rows.values_list("table", "code", "description"):
+        labels.setdefault(table, {})[code] = description
+    return labels
 
 
 def table_entries(table: str) -> QuerySet[CodeTableEntry]:

@@ -25,6 +25,14 @@ urlpatterns = [
     path("users/new/pin/", quick_add.pin_partial, name="user_add_pin"),
     path("users/<int:pk>/", details.user_detail, name="user_detail"),
     path("users/<int:pk>/edit/", details_edit.user_edit, name="user_edit"),
+    path(
+        "users/<int:pk>/edit/options/",
+        details_edit.general_options_partial,
+        name="user_edit_options",
+    ),
+    path("users/<int:pk>/password/", details_edit.password_set, name="user_password"),
+    path("users/<int:pk>/pin/", details_edit.pin_set, name="user_pin"),
+    path("users/<int:pk>/pin/generate/", details_edit.pin_generate, name="user_pin_generate"),
     path("users/<int:pk>/contact/<str:kind>/add/", details_edit.contact_add, name="contact_add"),
     path(
         "users/<int:pk>/contact/<str:kind>/<int:entry_id>/edit/",

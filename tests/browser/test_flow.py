@@ -40,6 +40,8 @@ def test_add_find_edit_and_see_the_history(page, shoot):
     # htmx refreshed the user groups for staff records
     expect(page.locator("#f-user_group option[value=STAFF]")).to_have_count(1)
     expect(page.locator("#f-user_group option[value=UNDERGRAD]")).to_have_count(0)
+    # ... and, out of band, the email types (school addresses are for public users only)
+    expect(page.locator("#f-email_type option[value=school]")).to_have_count(0)
     page.get_by_label("Primary identifier").fill("mhamilton")
     page.get_by_label(re.compile(r"^First name")).fill("Margaret")
     page.get_by_label(re.compile(r"^Last name")).fill("Hamilton")
@@ -69,6 +71,33 @@ def test_add_find_edit_and_see_the_history(page, shoot):
     expect(page.locator("h1")).to_contain_text("Margaret Hamilton")
     shoot(page, "details_general")
 
+    # The edit form's user groups follow a change of record type (htmx), until cancelled.
+    page.locator("#edit-general").click()
+    expect(page.locator("#general-form")).to_be_visible()
+    expect(page.locator(".htmx-settling")).to_have_count(0)  # htmx has wired the new form
+    page.locator("#f-record_type").select_option("PUBLIC")
+    expect(page.locator("#f-user_group option[value=UNDERGRAD]")).to_have_count(1)
+    page.locator("#general-form").get_by_role("link", name="Cancel").click()
+    expect(page.locator("#edit-general")).to_be_visible()
+
+    # Sign-in: a password typed twice differently is refused; then changed. A PIN generated.
+    page.locator("#sign-in summary", has_text="Change password").click()
+    page.get_by_label("New password").fill("velvet lantern 1843")
+    page.get_by_label("Verify password").fill("velvet lantern 1844")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator("#password-f-password_verify-error")).to_contain_text("not the same")
+    expect(page.get_by_label("New password")).to_have_value("")
+    page.get_by_label("New password").fill("velvet lantern 1843")
+    page.get_by_label("Verify password").fill("velvet lantern 1843")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator(".msg-success")).to_contain_text("The password was changed.")
+    page.locator("#sign-in summary", has_text="Set PIN").click()
+    page.locator("#pin-form").get_by_role("button", name="Generate").click()
+    expect(page.locator("#pin-f-pin")).to_have_value(re.compile(r"^\d{4}$"))
+    shoot(page, "details_sign_in")
+    page.get_by_role("button", name="Set PIN").click()
+    expect(page.locator(".msg-success")).to_contain_text("The PIN was set.")
+
     # Contact tab (htmx swap, URL pushed): edit the email.
     page.get_by_role("link", name="Contact information").click()
     expect(page).to_have_url(re.compile(r"tab=contact"))
@@ -90,6 +119,8 @@ def test_add_find_edit_and_see_the_history(page, shoot):
     expect(history).to_contain_text("margaret@example.edu")
     expect(history).to_contain_text("m.hamilton@example.edu")
     expect(history).to_contain_text("uma")
+    expect(history).to_contain_text("Password")
+    expect(history).to_contain_text("PIN number")
     shoot(page, "details_history")
 
     # Tabs are real links: a reload shows the same tab.
@@ -102,6 +133,8 @@ def test_a_possible_duplicate_needs_confirmation(page, shoot):
     log_in(page)
     page.goto("/users/new/")
     page.get_by_label("Record type").select_option("PUBLIC")
+    # the lists for the record type are refreshed (htmx): let that land before choosing
+    expect(page.locator(".htmx-request, .htmx-settling")).to_have_count(0)
     page.get_by_label("Primary identifier").fill("aturing1")
     page.get_by_label(re.compile(r"^First name")).fill("Alan")
     page.get_by_label(re.compile(r"^Last name")).fill("Turing")

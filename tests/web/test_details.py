@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from patronage.accounts import actions
 from patronage.accounts.models import User
+from patronage.audit.actions import record
 from patronage.audit.models import AuditEvent
 from tests.factories import SYSTEM, make_library, make_user
 
@@ -189,3 +192,101 @@ def test_notes_of_libraries_outside_the_scope_do_not_show(as_manager, person):
     response = as_manager.post(f"/users/{person.pk}/notes/{hidden.pk}/remove/")
     assert response.status_code == 404
     assert person.notes.filter(pk=hidden.pk).exists()
+
+
+# --- the edit form follows the record type ------------------------------------------------
+
+
+def test_the_edit_form_refreshes_user_groups_when_the_record_type_changes(as_manager, person):
+    form = as_manager.get(
+        f"/users/{person.pk}/", {"tab": "general", "edit": "general"}
+    ).content.decode()
+    assert f'hx-get="/users/{person.pk}/edit/options/"' in form
+    assert '<div id="general-group-fields" class="grid-contents">' in form
+    html = as_manager.get(
+        f"/users/{person.pk}/edit/options/",
+        {"record_type": "STAFF", "user_group": "FACULTY", "job_category": ""},
+    ).content.decode()
+    assert "<html" not in html and 'id="general-group-fields"' in html
+    assert 'value="STAFF"' in html and 'value="UNDERGRAD"' not in html
+    assert 'value="FACULTY" selected' in html  # allowed for staff too, so kept
+    assert 'value="SYSTEMS"' in html  # staff job categories
+    # an unknown record type falls back to the user's own
+    html = as_manager.get(
+        f"/users/{person.pk}/edit/options/", {"record_type": "ROBOT"}
+    ).content.decode()
+    assert 'value="UNDERGRAD"' in html and 'value="STAFF"' not in html
+
+
+def test_the_edit_form_lists_need_the_edit_permission(as_desk, as_manager, person):
+    url = f"/users/{person.pk}/edit/options/"
+    assert as_desk.get(url, {"record_type": "STAFF"}).status_code == 403
+    assert as_manager.get("/users/999999/edit/options/").status_code == 404
+
+
+# --- the History tab reads like the record ------------------------------------------------
+
+
+def _history_rows(client, user):
+    html = client.get(f"/users/{user.pk}/", {"tab": "history"}).content.decode()
+    cells = re.findall(
+        r'<td>([^<]*)</td>\s*<td class="old">([^<]*)</td>\s*<td class="new">([^<]*)</td>', html
+    )
+    newest_first: dict[str, tuple[str, str]] = {}
+    for field, old, new in cells:
+        newest_first.setdefault(field, (old, new))
+    return newest_first
+
+
+def test_history_shows_field_labels_and_code_descriptions(as_manager, person):
+    actions.update_user(
+        actor=SYSTEM,
+        user=person,
+        fields={
+            "user_group": "GRAD",
+            "preferred_language": "fr",
+            "campus_code": "MED",
+            "user_title": "Dr",
+            "status": "INACTIVE",
+            "gender": "FEMALE",
+            "account_type": "INTERNAL_EXTERNAL_AUTH",
+            "library_notices": ["OVERDUE", "COURTESY"],
+        },
+    )
+    rows = _history_rows(as_manager, person)
+    assert rows["User group"] == ("Undergraduate student", "Graduate student")
+    assert rows["Preferred language"] == ("", "French")
+    assert rows["Campus"] == ("", "Medical campus")
+    assert rows["Title"] == ("", "Dr")
+    assert rows["Status"] == ("Active", "Inactive")
+    assert rows["Gender"] == ("", "Female")
+    assert rows["Account type"] == ("Internal", "Internal with external authentication")
+    assert rows["Patron letters"] == ("", "Courtesy notice (due soon), Overdue notice")
+    assert rows["Record type"] == ("", "Public")  # the user's creation
+
+
+def test_history_falls_back_to_the_code_when_it_left_the_table(as_manager, person):
+    actions.save_code_entry(
+        actor=SYSTEM,
+        table="USER_GROUP",
+        code="GRAD",
+        description="Graduate student",
+        record_types=["PUBLIC"],
+        enabled=False,
+    )
+    record(
+        actor=SYSTEM,
+        verb="user.updated",
+        obj=person,
+        subject=person,
+        changes=[
+            {"field": "user_group", "old": "RETIRED_GROUP", "new": "GRAD"},
+            {"field": "job_category", "old": None, "new": "GONE"},
+            {"field": "first_name", "old": "ADA", "new": "Ada"},
+        ],
+    )
+    rows = _history_rows(as_manager, person)
+    # a disabled value still has its description; a deleted one shows as stored
+    assert rows["User group"] == ("RETIRED_GROUP", "Graduate student")
+    assert rows["Job category"] == ("", "GONE")
+    assert rows["First name"] == ("ADA", "Ada")  # not a code field: as recorded

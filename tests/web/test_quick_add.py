@@ -139,3 +139,40 @@ def test_staff_who_may_not_add_users_are_refused(as_desk):
 def test_an_unknown_record_type_falls_back_rather_than_failing(as_manager):
     response = as_manager.post("/users/new/", form(record_type="ROBOT"))
     assert response.status_code in (302, 422)
+
+
+def _between(html: str, start: str, end: str) -> str:
+    return html.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_email_and_identifier_types_follow_the_record_type(as_manager):
+    html = as_manager.get(
+        "/users/new/options/",
+        {"record_type": "CONTACT", "email_type": "orderMail", "identifier_type": "BARCODE"},
+    ).content.decode()
+    # swapped out of band, beside the user groups that replace the htmx target itself
+    assert 'id="record-type-fields"' in html
+    assert '<div id="email-type-field" hx-swap-oob="true">' in html
+    assert '<div id="identifier-type-field" hx-swap-oob="true">' in html
+    emails = _between(html, 'id="email-type-field"', 'id="identifier-type-field"')
+    assert 'value="orderMail" selected' in emails  # a still-allowed choice is kept
+    assert 'value="school"' not in emails  # public users only
+    identifiers = html.split('id="identifier-type-field"', 1)[1]
+    assert 'value="BARCODE"' not in identifiers  # contact users have no identifier types
+
+    html = as_manager.get("/users/new/options/", {"record_type": "PUBLIC"}).content.decode()
+    emails = _between(html, 'id="email-type-field"', 'id="identifier-type-field"')
+    assert 'value="school"' in emails and 'value="orderMail"' not in emails
+    assert 'value="BARCODE"' in html.split('id="identifier-type-field"', 1)[1]
+
+
+def test_the_record_type_change_sends_the_current_type_choices(as_manager):
+    html = as_manager.get("/users/new/").content.decode()
+    assert '<div id="email-type-field">' in html and '<div id="identifier-type-field">' in html
+    include = re.search(r'hx-get="/users/new/options/"[^>]*hx-include="([^"]*)"', html)
+    assert include and "[name=email_type]" in include.group(1)
+    assert "[name=identifier_type]" in include.group(1)
+
+
+def test_the_record_type_lists_need_the_add_permission(as_desk):
+    assert as_desk.get("/users/new/options/", {"record_type": "STAFF"}).status_code == 403

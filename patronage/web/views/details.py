@@ -7,9 +7,11 @@ through ``restrict`` so entries of libraries outside the actor's scope do not sh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.paginator import Paginator
+from django.db.models import TextChoices
 from django.http import HttpRequest, HttpResponse
 
 from patronage.access.checks import can
@@ -28,9 +30,14 @@ from patronage.accounts.models import User, UserManagementSettings
 from patronage.accounts.validation import FIELD_LABELS, GENERAL_FIELDS
 from patronage.audit.context import Channel
 
-from .. import lookups
 from ..common import domain_errors, render_page, staff
-from ..options import code_labels, code_options, library_options, record_type_options
+from ..options import (
+    code_labels,
+    code_labels_of,
+    code_options,
+    library_options,
+    record_type_options,
+)
 
 TABS = (
     ("general", "General information"),
@@ -66,6 +73,21 @@ EXTRA_HISTORY_LABELS = {
 GENERAL_CODE_TABLES = {
     name: spec.table for name, spec in GENERAL_FIELDS.items() if spec.kind in ("code", "codes")
 }
+# Fields with fixed choices whose labels the History tab shows instead of the stored value.
+HISTORY_CHOICES: dict[str, type[TextChoices]] = {
+    "record_type": RecordType,
+    "account_type": AccountType,
+    "status": UserStatus,
+    "gender": Gender,
+}
+
+
+# Account types whose password and PIN are managed here (not by an identity provider).
+SIGN_IN_HERE = (AccountType.INTERNAL, AccountType.INTERNAL_EXTERNAL_AUTH)
+
+
+def signs_in_here(user: User) -> bool:
+    return user.account_type in SIGN_IN_HERE
 
 
 def available_tabs(actor: User, user: User) -> list[tuple[str, str]]:
@@ -87,7 +109,7 @@ def picture_url(user: User) -> str:
     if config.photo_identifier_type == "USERNAME":
         name = user.primary_id
     else:
-        match = lookups.identifiers_of(user).filter(id_type=config.photo_identifier_type).first()
+        match = selectors.identifiers_of(user).filter(id_type=config.photo_identifier_type).first()
         if match is None:
             return ""
         name = match.value
@@ -134,6 +156,7 @@ def _general(actor: User, user: User, ctx: dict[str, Any]) -> None:
     }
     ctx["picture_url"] = picture_url(user)
     ctx["may_edit"] = can(actor, Permission.USERS_EDIT)
+    ctx["signs_in_here"] = signs_in_here(user)
     ctx.setdefault("values", general_values(user))
     record_type = ctx["values"].get("record_type") or user.record_type
     if record_type not in RecordType.values:
@@ -163,7 +186,7 @@ def _contact(actor: User, user: User, ctx: dict[str, Any]) -> None:
                 "values": contact_values(entry, kind),
                 "type_text": ", ".join(labels[kind].get(t, t) for t in entry.types),
             }
-            for entry in lookups.contact_entries(user, kind)
+            for entry in selectors.contact_entries(user, kind)
         ]
         sections.append(
             {
@@ -178,14 +201,14 @@ def _contact(actor: User, user: User, ctx: dict[str, Any]) -> None:
 
 
 def _identifiers(actor: User, user: User, ctx: dict[str, Any]) -> None:
-    ctx["identifiers"] = lookups.identifiers_of(user)
+    ctx["identifiers"] = selectors.identifiers_of(user)
     ctx["id_labels"] = code_labels(CodeTable.IDENTIFIER_TYPE) | {"PRIMARY": "Primary identifier"}
     ctx["id_type_options"] = code_options(CodeTable.IDENTIFIER_TYPE, user.record_type)
     ctx["may_edit"] = can(actor, Permission.USERS_EDIT)
 
 
 def _notes(actor: User, user: User, ctx: dict[str, Any]) -> None:
-    ctx["notes"] = lookups.notes_of(actor, user).select_related("owner")
+    ctx["notes"] = selectors.notes_of(actor, user).select_related("owner")
     ctx["note_labels"] = code_labels(CodeTable.NOTE_TYPE)
     ctx["note_type_options"] = code_options(CodeTable.NOTE_TYPE, user.record_type)
     ctx["library_options"] = library_options()
@@ -201,7 +224,7 @@ def _blocks(actor: User, user: User, ctx: dict[str, Any]) -> None:
 
 
 def _statistics(actor: User, user: User, ctx: dict[str, Any]) -> None:
-    ctx["statistics"] = lookups.statistics_of(actor, user).select_related("owner")
+    ctx["statistics"] = selectors.statistics_of(actor, user).select_related("owner")
     ctx["category_labels"] = code_labels(CodeTable.STATISTIC_CATEGORY)
     ctx["category_type_labels"] = code_labels(CodeTable.STATISTIC_CATEGORY_TYPE)
     ctx["category_options"] = code_options(CodeTable.STATISTIC_CATEGORY, user.record_type)
@@ -211,23 +234,39 @@ def _statistics(actor: User, user: User, ctx: dict[str, Any]) -> None:
 
 
 def _attachments(actor: User, user: User, ctx: dict[str, Any]) -> None:
-    ctx["attachments"] = lookups.attachments_of(user)
+    ctx["attachments"] = selectors.attachments_of(user)
     ctx["may_edit"] = can(actor, Permission.USERS_MANAGE_ATTACHMENTS)
+
+
+def history_value_labels() -> dict[str, dict[str, str]]:
+    """Field → {stored value → what people read}, for the code fields of the General tab.
+
+    Code-table fields show the entry's description (disabled entries included); a code since
+    deleted from its table has no description and is shown as stored. Fields with fixed
+    choices (record type, account type, status, gender) show the choice's label.
+    """
+    by_table = code_labels_of(set(GENERAL_CODE_TABLES.values()))
+    labels = {name: by_table.get(table, {}) for name, table in GENERAL_CODE_TABLES.items()}
+    for name, choices in HISTORY_CHOICES.items():
+        labels[name] = {str(value): str(label) for value, label in choices.choices if value}
+    return labels
 
 
 def _history(actor: User, user: User, ctx: dict[str, Any], page: str | None = None) -> None:
     events = Paginator(selectors.user_history(actor, user), HISTORY_PAGE).get_page(page)
     labels = {**FIELD_LABELS, **EXTRA_HISTORY_LABELS}
+    value_labels = history_value_labels()
     rows = []
     for event in events.object_list:
         for change in event.changes or []:
             name = str(change.get("field", ""))
+            described = value_labels.get(name, {})
             rows.append(
                 {
                     "event": event,
                     "field": labels.get(name, name.replace("_", " ").capitalize()),
-                    "old": _shown(change.get("old")),
-                    "new": _shown(change.get("new")),
+                    "old": _shown(change.get("old"), described),
+                    "new": _shown(change.get("new"), described),
                 }
             )
     ctx["history_page"] = events
@@ -235,14 +274,16 @@ def _history(actor: User, user: User, ctx: dict[str, Any], page: str | None = No
     ctx["history_rows"] = rows
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, described: Mapping[str, str] | None = None) -> str:
+    """A recorded value as text; codes as their description when ``described`` has one."""
+    described = described or {}
     if value is None or value == "":
         return ""
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(described.get(str(v), str(v)) for v in value)
     if isinstance(value, bool):
         return "Yes" if value else "No"
-    return str(value)
+    return described.get(str(value), str(value))
 
 
 TAB_BUILDERS = {
@@ -289,5 +330,5 @@ def render_details(
 @requires(Permission.USERS_VIEW)
 @domain_errors
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = lookups.user_or_404(staff(request), pk)
+    user = selectors.get_user(staff(request), pk)
     return render_details(request, user, request.GET.get("tab", "general"))

@@ -12,20 +12,21 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from patronage.access.decorators import requires
 from patronage.access.permissions import Permission
-from patronage.accounts import actions
-from patronage.accounts.models import User
+from patronage.accounts import actions, selectors
+from patronage.accounts.choices import CodeTable, RecordType
+from patronage.accounts.models import User, UserManagementSettings
 from patronage.accounts.validation import GENERAL_FIELDS
 from patronage.errors import ValidationFailed
 
-from .. import lookups
 from ..common import INVALID, actor, domain_errors, is_partial, post_values, staff
-from .details import general_values, render_details
+from ..options import code_options
+from .details import general_values, render_details, signs_in_here
 
 # General-tab fields the edit form offers (status date and audit stamps are read-only).
 EDITABLE = (
@@ -106,7 +107,7 @@ def changed_fields(user: User, submitted: dict[str, Any]) -> dict[str, Any]:
 @require_POST
 @domain_errors
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = lookups.user_or_404(staff(request), pk)
+    user = selectors.get_user(staff(request), pk)
     submitted = post_values(request, MULTI)
     changes = changed_fields(user, submitted)
     if not changes:
@@ -125,6 +126,108 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
             errors=exc.errors,
         )
     return _done(request, user, "general", "The general information was saved.")
+
+
+@requires(Permission.USERS_EDIT)
+@require_GET
+@domain_errors
+def general_options_partial(request: HttpRequest, pk: int) -> HttpResponse:
+    """The edit form's user group and job category lists for the chosen record type (htmx)."""
+    user = selectors.get_user(staff(request), pk)
+    record_type = request.GET.get("record_type", "")
+    if record_type not in RecordType.values:
+        record_type = user.record_type
+    context = {
+        "values": {name: request.GET.get(name, "") for name in ("user_group", "job_category")},
+        "mandatory": set(UserManagementSettings.current().mandatory_for(record_type)),
+        "options": {
+            "user_group": code_options(CodeTable.USER_GROUP, record_type),
+            "job_category": code_options(CodeTable.JOB_CATEGORY, record_type),
+        },
+    }
+    return render(request, "web/users/_general_group_fields.html", context)
+
+
+# --- sign-in: password and PIN --------------------------------------------------------------
+# Offered on the General tab for internal accounts only: external users sign in through the
+# institution's identity provider. Neither a password nor a refused PIN is ever sent back.
+
+EXTERNAL_SIGN_IN = (
+    "External users sign in through the institution's identity provider; "
+    "their password and PIN are not set here."
+)
+
+
+def _sign_in_failed(
+    request: HttpRequest, user: User, form: str, errors: dict[str, str]
+) -> HttpResponse:
+    return render_details(
+        request,
+        user,
+        "general",
+        status=INVALID,
+        editing=form,
+        form_values={"force_change": request.POST.get("force_change", "")},
+        form_errors=errors,
+    )
+
+
+@requires(Permission.USERS_EDIT)
+@require_POST
+@domain_errors
+def password_set(request: HttpRequest, pk: int) -> HttpResponse:
+    user = selectors.get_user(staff(request), pk)
+    password = request.POST.get("password", "")
+    if not password:
+        return _sign_in_failed(request, user, "password", {"password": "Enter the new password."})
+    if password != request.POST.get("password_verify", ""):
+        mismatch = {"password_verify": "The two passwords are not the same."}
+        return _sign_in_failed(request, user, "password", mismatch)
+    try:
+        actions.set_password(
+            actor=actor(request),
+            user=user,
+            password=password,
+            force_change=bool(request.POST.get("force_change")),
+        )
+    except ValidationFailed as exc:
+        return _sign_in_failed(request, user, "password", exc.errors)
+    return _done(request, user, "general", "The password was changed.")
+
+
+@requires(Permission.USERS_EDIT)
+@require_POST
+@domain_errors
+def pin_set(request: HttpRequest, pk: int) -> HttpResponse:
+    user = selectors.get_user(staff(request), pk)
+    if request.POST.get("action") == "generate_pin":  # the Generate button without JavaScript
+        values = {"pin": actions.generate_pin()}
+        return render_details(request, user, "general", editing="pin", form_values=values)
+    if not signs_in_here(user):
+        # set_pin itself accepts a PIN for any account (imports may bring one); the staff UI
+        # offers sign-in details only where they are managed here.
+        return _sign_in_failed(request, user, "pin", {"pin": EXTERNAL_SIGN_IN})
+    try:
+        actions.set_pin(actor=actor(request), user=user, pin=request.POST.get("pin", ""))
+    except ValidationFailed as exc:
+        errors = {"pin" if name == "pin_number" else name: m for name, m in exc.errors.items()}
+        return _sign_in_failed(request, user, "pin", errors)
+    return _done(request, user, "general", "The PIN was set.")
+
+
+@requires(Permission.USERS_EDIT)
+@require_GET
+@domain_errors
+def pin_generate(request: HttpRequest, pk: int) -> HttpResponse:
+    """The PIN field of the user's PIN form, filled with a fresh PIN (Generate, htmx)."""
+    user = selectors.get_user(staff(request), pk)
+    context = {
+        "values": {"pin": actions.generate_pin()},
+        "errors": {},
+        "field_prefix": "pin-",
+        "pin_url": reverse("web:user_pin_generate", args=[user.pk]),
+    }
+    return render(request, "web/users/_pin_field.html", context)
 
 
 # --- contact information ------------------------------------------------------------------
@@ -148,8 +251,8 @@ def _contact_data(request: HttpRequest, kind: str) -> dict[str, Any]:
 @require_POST
 @domain_errors
 def contact_add(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    user = lookups.user_or_404(staff(request), pk)
-    lookups.contact_entries(user, kind)  # 404 for an unknown kind
+    user = selectors.get_user(staff(request), pk)
+    selectors.contact_entries(user, kind)  # 404 for an unknown kind
     try:
         actions.add_contact(
             actor=actor(request), user=user, kind=kind, data=_contact_data(request, kind)
@@ -163,8 +266,8 @@ def contact_add(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 @require_POST
 @domain_errors
 def contact_edit(request: HttpRequest, pk: int, kind: str, entry_id: int) -> HttpResponse:
-    user = lookups.user_or_404(staff(request), pk)
-    entry = lookups.contact_entry(user, kind, entry_id)
+    user = selectors.get_user(staff(request), pk)
+    entry = selectors.get_contact_entry(user, kind, entry_id)
     try:
         actions.update_contact(actor=actor(request), entry=entry, data=_contact_data(request, kind))
     except ValidationFailed as exc:
@@ -176,8 +279,8 @@ def contact_edit(request: HttpRequest, pk: int, kind: str, entry_id: int) -> Htt
 @require_POST
 @domain_errors
 def contact_remove(request: HttpRequest, pk: int, kind: str, entry_id: int) -> HttpResponse:
-    user = lookups.user_or_404(staff(request), pk)
-    entry = lookups.contact_entry(user, kind, entry_id)
+    user = selectors.get_user(staff(request), pk)
+    entry = selectors.get_contact_entry(user, kind, entry_id)
     actions.remove_contact(actor=actor(request), entry=entry)
     return _done(request, user, "contact", f"The {kind} was removed.")
 
@@ -194,7 +297,7 @@ def _add(
     names: tuple[str, ...],
     flags: tuple[str, ...] = (),
 ) -> HttpResponse:
-    user = lookups.user_or_404(staff(request), pk)
+    user = selectors.get_user(staff(request), pk)
     data: dict[str, Any] = {name: request.POST.get(name, "") for name in names}
     data.update({name: bool(request.POST.get(name)) for name in flags})
     try:
@@ -222,8 +325,8 @@ def identifier_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @domain_errors
 def identifier_remove(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
-    user = lookups.user_or_404(staff(request), pk)
-    entry = lookups.identifier(user, entry_id)
+    user = selectors.get_user(staff(request), pk)
+    entry = selectors.get_identifier(user, entry_id)
     try:
         actions.remove_identifier(actor=actor(request), identifier=entry)
     except ValidationFailed as exc:
@@ -250,8 +353,9 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @domain_errors
 def note_remove(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
-    user = lookups.user_or_404(staff(request), pk)
-    actions.remove_note(actor=actor(request), note=lookups.note(staff(request), user, entry_id))
+    user = selectors.get_user(staff(request), pk)
+    entry = selectors.get_note(staff(request), user, entry_id)
+    actions.remove_note(actor=actor(request), note=entry)
     return _done(request, user, "notes", "The note was removed.")
 
 
@@ -273,8 +377,8 @@ def statistic_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @domain_errors
 def statistic_remove(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
-    user = lookups.user_or_404(staff(request), pk)
-    entry = lookups.statistic(staff(request), user, entry_id)
+    user = selectors.get_user(staff(request), pk)
+    entry = selectors.get_statistic(staff(request), user, entry_id)
     actions.remove_statistic(actor=actor(request), statistic=entry)
     return _done(request, user, "statistics", "The statistical category was removed.")
 
@@ -297,8 +401,8 @@ def block_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @domain_errors
 def block_remove(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
-    user = lookups.user_or_404(staff(request), pk)
-    entry = lookups.block(staff(request), user, entry_id)
+    user = selectors.get_user(staff(request), pk)
+    entry = selectors.get_block(staff(request), user, entry_id)
     actions.remove_block(actor=actor(request), block=entry)
     return _done(request, user, "blocks", "The block was removed.")
 
@@ -310,7 +414,7 @@ def block_remove(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
 @require_POST
 @domain_errors
 def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    user = lookups.user_or_404(staff(request), pk)
+    user = selectors.get_user(staff(request), pk)
     upload = request.FILES.get("file")
     if upload is None:
         exc = ValidationFailed({"file": "Choose a file to attach."})
@@ -328,8 +432,8 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
 @domain_errors
 def attachment_download(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
     """The file itself, only for staff who can see the user it belongs to."""
-    user = lookups.user_or_404(staff(request), pk)
-    entry = lookups.attachment(user, entry_id)
+    user = selectors.get_user(staff(request), pk)
+    entry = selectors.get_attachment(user, entry_id)
     try:
         handle = entry.file.open("rb")
     except (FileNotFoundError, ValueError) as exc:
@@ -344,7 +448,7 @@ def attachment_download(request: HttpRequest, pk: int, entry_id: int) -> HttpRes
 @require_POST
 @domain_errors
 def attachment_remove(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
-    user = lookups.user_or_404(staff(request), pk)
-    entry = lookups.attachment(user, entry_id)
+    user = selectors.get_user(staff(request), pk)
+    entry = selectors.get_attachment(user, entry_id)
     actions.remove_attachment(actor=actor(request), attachment=entry)
     return _done(request, user, "attachments", f"{entry.name} was removed.")

@@ -156,12 +156,16 @@ def _save(request: HttpRequest, values: dict[str, Any]) -> HttpResponse:
     return redirect(reverse("web:user_search") + "?" + urlencode({"q": user.primary_id}))
 
 
+RECORD_TYPE_LISTS = ("user_group", "job_category", "email_type", "identifier_type")
+
+
 @requires(Permission.USERS_CREATE)
 def record_type_options_partial(request: HttpRequest) -> HttpResponse:
-    """The user group and job category lists for the chosen record type (htmx)."""
-    values = {name: request.GET.get(name, "") for name in ("user_group", "job_category")}
+    """The lists that depend on the record type, for the chosen one (htmx): user group and
+    job category in place, email and identifier types out of band."""
+    values = {name: request.GET.get(name, "") for name in RECORD_TYPE_LISTS}
     values["record_type"] = _record_type(request.GET.get("record_type"))
-    return render(request, "web/users/_record_type_fields.html", _context(values, {}))
+    return render(request, "web/users/_record_type_options.html", _context(values, {}))
 
 
 @requires(Permission.USERS_CREATE)
