@@ -6,11 +6,13 @@ finds a user by an exact identifier, primary ID or email.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 
 from patronage.access.checks import can, restrict
@@ -34,6 +36,7 @@ from .models import (
     identifier_key,
     name_tokens,
 )
+from .prepared import PreparedQuery
 
 
 def visible_users(actor: User | None) -> QuerySet[User]:
@@ -47,28 +50,71 @@ def get_user(actor: User | None, pk: int | str) -> User:
         raise NotFound("No such user.", code="user_not_found") from None
 
 
+# --- exact lookups ---------------------------------------------------------------------------
+# The hot path of every desk, SIP2 terminal and API client. Each has a fixed shape, so its SQL
+# is compiled once per connection (see prepared.py) whenever the actor may see every user;
+# should visible_users() ever narrow by scope, the narrowed queryset is used instead.
+
+
+def _by_primary_id(users: QuerySet[User], key: str) -> QuerySet[User]:
+    # The key is unique, so no ORDER BY: the LIMIT only stops the scan after the one row.
+    return users.filter(identifiers__key=key, identifiers__is_primary=True).order_by()[:1]
+
+
+def _by_identifier(users: QuerySet[User], key: str) -> QuerySet[User]:
+    return users.filter(identifiers__key=key).order_by()[:1]
+
+
+def _by_identifier_of_type(users: QuerySet[User], key: str, id_type: str) -> QuerySet[User]:
+    return users.filter(identifiers__key=key, identifiers__id_type=id_type).order_by()[:1]
+
+
+def _by_email(users: QuerySet[User], key: str) -> QuerySet[User]:
+    # Several users may share an address (a family, a shared office): all, in list order.
+    return users.filter(pk__in=Email.objects.filter(key=key).values("user_id"))
+
+
+_PREPARED = {
+    "primary_id": PreparedQuery(User, lambda key: _by_primary_id(User.objects.all(), key), 1),
+    "identifier": PreparedQuery(User, lambda key: _by_identifier(User.objects.all(), key), 1),
+    "identifier_of_type": PreparedQuery(
+        User, lambda key, kind: _by_identifier_of_type(User.objects.all(), key, kind), 2
+    ),
+    "email": PreparedQuery(User, lambda key: _by_email(User.objects.all(), key), 1),
+}
+
+
+def _lookup(
+    actor: User | None, kind: str, build: Callable[..., QuerySet[User]], *values: str
+) -> list[User]:
+    users = visible_users(actor)
+    if users.query.is_empty():
+        return []
+    if users.query.where:  # narrowed to a scope: no shortcut
+        return list(build(users, *values))
+    return _PREPARED[kind].fetch(*values, using=users.db)
+
+
 def get_user_by_primary_id(actor: User | None, primary_id: str) -> User:
-    user = (
-        visible_users(actor)
-        .filter(identifiers__key=identifier_key(primary_id), identifiers__is_primary=True)
-        .first()
-    )
-    if user is None:
+    found = _lookup(actor, "primary_id", _by_primary_id, identifier_key(primary_id))
+    if not found:
         raise NotFound(f"No user with primary ID '{primary_id}'.", code="user_not_found")
-    return user
+    return found[0]
 
 
 def find_by_identifier(actor: User | None, value: str, id_type: str | None = None) -> User | None:
     """Exact, case-insensitive match on the primary ID or any additional identifier."""
-    condition = Q(identifiers__key=identifier_key(value))
+    key = identifier_key(value)
     if id_type:
-        condition &= Q(identifiers__id_type=id_type)
-    return visible_users(actor).filter(condition).first()
+        found = _lookup(actor, "identifier_of_type", _by_identifier_of_type, key, id_type)
+    else:
+        found = _lookup(actor, "identifier", _by_identifier, key)
+    return found[0] if found else None
 
 
-def find_by_email(actor: User | None, address: str) -> QuerySet[User]:
-    matching = Email.objects.filter(key=identifier_key(address)).values("user_id")
-    return visible_users(actor).filter(pk__in=matching)
+def find_by_email(actor: User | None, address: str) -> list[User]:
+    """Users having this email address (case-insensitive, exact), sorted by name."""
+    return _lookup(actor, "email", _by_email, identifier_key(address))
 
 
 def _prefix_bounds(token: str) -> tuple[str, str]:
@@ -76,18 +122,35 @@ def _prefix_bounds(token: str) -> tuple[str, str]:
     return token, token[:-1] + chr(ord(token[-1]) + 1)
 
 
-def users_matching_name(query: str) -> QuerySet[User] | None:
-    """Users having, for every word of ``query``, a name word that starts with it."""
+def name_token_matches(query: str) -> QuerySet[UserNameToken] | None:
+    """Name-index rows of users having, for every word of ``query``, a name word (legal or
+    preferred) that starts with it; ``None`` when the query has no words.
+
+    The longest word drives (one range of the token index); every other word must match
+    another token of the same user (a probe of the unique (user, token) index).
+    A user may appear once per matching token of the driving word.
+    """
     words = sorted(name_tokens(query), key=len, reverse=True)
     if not words:
         return None
-    users = User.objects.all()
-    for word in words:
+    low, high = _prefix_bounds(words[0])
+    rows = UserNameToken.objects.filter(token__gte=low, token__lt=high)
+    for word in words[1:]:
         low, high = _prefix_bounds(word)
-        users = users.filter(
-            pk__in=UserNameToken.objects.filter(token__gte=low, token__lt=high).values("user_id")
+        rows = rows.filter(
+            Exists(
+                UserNameToken.objects.filter(
+                    user_id=OuterRef("user_id"), token__gte=low, token__lt=high
+                )
+            )
         )
-    return users
+    return rows
+
+
+def users_matching_name(query: str) -> QuerySet[User] | None:
+    """Users having, for every word of ``query``, a name word that starts with it."""
+    rows = name_token_matches(query)
+    return None if rows is None else User.objects.filter(pk__in=rows.values("user_id"))
 
 
 class SearchField:
@@ -128,20 +191,41 @@ class UserSearch:
     name_search_refused: bool = dataclass_field(default=False, init=False)
 
 
+# A name search sorted by name, without other filters, lists at most this many name matches
+# (plus any exact identifier or email match): the first ones in name order, read from the
+# (token, sort_name, user) index. A two-letter prefix can match a tenth of a million patrons;
+# nobody pages through that, and counting or sorting all of it costs seconds.
+NAME_MATCH_LIMIT = 1000
+
+
 def search_users(actor: User | None, search: UserSearch) -> QuerySet[User]:
-    """The Find and Manage Users list: a query plus filters, sorted, with the list columns."""
+    """The Find and Manage Users list: a query plus filters, sorted, with the list columns.
+
+    For a name query sorted by name with no other filter, the name matches are the first
+    ``NAME_MATCH_LIMIT`` in that order (so a page and the count stay cheap however common the
+    name); otherwise every match. Exact identifier and email matches are looked up here.
+    """
     users = visible_users(actor)
     query = search.query.strip()
+    filters: dict[str, str] = {
+        name: value
+        for name, value in (
+            ("record_type", search.record_type),
+            ("account_type", search.account_type),
+            ("user_group", search.user_group),
+            ("job_category", search.job_category),
+        )
+        if value
+    }
+    sort = search.sort if search.sort in SORTS else "name"
+    capped = sort in ("name", "-name") and not (filters or search.status or search.role)
     if query:
-        users = users.filter(_query_condition(actor, search, query))
-    if search.record_type:
-        users = users.filter(record_type=search.record_type)
-    if search.account_type:
-        users = users.filter(account_type=search.account_type)
-    if search.user_group:
-        users = users.filter(user_group=search.user_group)
-    if search.job_category:
-        users = users.filter(job_category=search.job_category)
+        name_order = ("-sort_name", "-user_id") if sort == "-name" else ("sort_name", "user_id")
+        users = users.filter(
+            _query_condition(actor, search, query, first_in=name_order if capped else None)
+        )
+    if filters:
+        users = users.filter(**filters)
     today = timezone.localdate()
     current = Q(status=UserStatus.ACTIVE) & (
         Q(expiry_date__isnull=True) | Q(expiry_date__gte=today)
@@ -153,27 +237,46 @@ def search_users(actor: User | None, search: UserSearch) -> QuerySet[User]:
     if search.role:
         holders = RoleGrant.objects.active().filter(role__code=search.role).values("user_id")
         users = users.filter(pk__in=holders)
-    return with_list_columns(actor, users).order_by(*SORTS.get(search.sort, SORTS["name"]))
+    return with_list_columns(actor, users).order_by(*SORTS[sort])
 
 
-def _query_condition(actor: User | None, search: UserSearch, query: str) -> Q:
-    """Exact identifier/email matches for everyone; name words only for those allowed."""
+def _exact_matches(key: str) -> list[int]:
+    """Users whose identifier (primary or other) or email is exactly ``key``: one query."""
+    identifiers = UserIdentifier.objects.filter(key=key).order_by().values_list("user_id")
+    emails = Email.objects.filter(key=key).order_by().values_list("user_id")
+    return [user_id for (user_id,) in identifiers.union(emails)]
+
+
+def _query_condition(
+    actor: User | None, search: UserSearch, query: str, first_in: tuple[str, str] | None = None
+) -> Q:
+    """Exact identifier/email matches for everyone; name words only for those allowed.
+
+    ``first_in`` (an order of the name index): keep only the first ``NAME_MATCH_LIMIT`` name
+    matches in that order, read from the (token, sort_name, user) index.
+    """
     key = identifier_key(query)
-    by_identifier = Q(identifiers__key=key)
-    by_email = Q(pk__in=Email.objects.filter(key=key).values("user_id"))
     allowed_names = can(actor, Permission.USERS_SEARCH_BY_NAME)
     search.name_search_refused = (
         search.field in (SearchField.ALL, SearchField.NAME) and not allowed_names
     )
-    named = users_matching_name(query) if allowed_names else None
-    by_name = Q(pk__in=named.values("pk")) if named is not None else Q(pk__in=[])
     if search.field == SearchField.IDENTIFIER:
-        return by_identifier
+        return Q(pk__in=UserIdentifier.objects.filter(key=key).values("user_id"))
     if search.field == SearchField.EMAIL:
-        return by_email
-    if search.field == SearchField.NAME:
-        return by_name
-    return by_identifier | by_email | by_name
+        return Q(pk__in=Email.objects.filter(key=key).values("user_id"))
+    exact = _exact_matches(key) if search.field == SearchField.ALL else []
+    rows = name_token_matches(query) if allowed_names else None
+    if rows is None:
+        return Q(pk__in=exact)
+    # One IN (...) whenever possible: an OR of two subqueries keeps PostgreSQL from driving
+    # the query by the name index (it scans every user instead).
+    if first_in is not None:
+        first = rows.order_by(*first_in).values("user_id")[:NAME_MATCH_LIMIT]
+        if exact:  # rare: the query is also someone's identifier or email
+            return Q(pk__in={*exact, *first.values_list("user_id", flat=True)})
+        return Q(pk__in=first)
+    by_name = Q(pk__in=rows.values("user_id"))
+    return by_name | Q(pk__in=exact) if exact else by_name
 
 
 def with_list_columns(actor: User | None, users: QuerySet[User]) -> QuerySet[User]:
@@ -187,7 +290,13 @@ def with_list_columns(actor: User | None, users: QuerySet[User]) -> QuerySet[Use
     notes = restrict(UserNote.objects.all(), actor, Permission.USERS_VIEW).filter(
         user=OuterRef("pk")
     )
-    return users.annotate(has_blocks=Exists(blocks), has_notes=Exists(notes))
+    # "(SELECT id ... LIMIT 1) IS NOT NULL" rather than EXISTS: PostgreSQL may turn an EXISTS
+    # into a hash of every active block and note in the institution, built for each search;
+    # this form is only ever an index probe per listed user (25 a page).
+    return users.annotate(
+        has_blocks=IsNull(Subquery(blocks.order_by().values("pk")[:1]), False),
+        has_notes=IsNull(Subquery(notes.order_by().values("pk")[:1]), False),
+    )
 
 
 def effective_blocks(actor: User | None, user: User) -> list[dict[str, Any]]:
