@@ -189,6 +189,8 @@ class UserSearch:
     role: str = ""
     sort: str = "name"
     name_search_refused: bool = dataclass_field(default=False, init=False)
+    # The cap, when only the first NAME_MATCH_LIMIT name matches were taken (search_users).
+    name_match_limit: int | None = dataclass_field(default=None, init=False)
 
 
 # A name search sorted by name, without other filters, lists at most this many name matches
@@ -271,6 +273,7 @@ def _query_condition(
     # One IN (...) whenever possible: an OR of two subqueries keeps PostgreSQL from driving
     # the query by the name index (it scans every user instead).
     if first_in is not None:
+        search.name_match_limit = NAME_MATCH_LIMIT
         first = rows.order_by(*first_in).values("user_id")[:NAME_MATCH_LIMIT]
         if exact:  # rare: the query is also someone's identifier or email
             return Q(pk__in={*exact, *first.values_list("user_id", flat=True)})

@@ -86,3 +86,16 @@ def test_staff_without_roles_are_refused(as_nobody):
     response = as_nobody.get("/users/")
     assert response.status_code == 403
     assert b"View user records" in response.content
+
+
+def test_a_very_common_name_says_that_only_the_first_matches_are_listed(as_manager, monkeypatch):
+    from patronage.accounts import selectors
+
+    monkeypatch.setattr(selectors, "NAME_MATCH_LIMIT", 2)
+    for n in range(3):
+        make_user(first_name="Common", last_name=f"Name{n}")
+    page = as_manager.get("/users/", {"q": "common"}).content.decode()
+    assert 'id="name-match-limit"' in page
+    assert "Only the first 2 names" in page
+    narrowed = as_manager.get("/users/", {"q": "common name0"}).content.decode()
+    assert 'id="name-match-limit"' not in narrowed
