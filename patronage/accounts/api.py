@@ -161,9 +161,7 @@ def search_users(request: HttpRequest, filters: Query[UserSearchQuery]) -> dict[
         role=filters.role,
         sort=filters.sort,
     )
-    # distinct(): search_users joins identifiers for the exact-identifier match, so a user
-    # found by name would otherwise appear once per identifier (reported to its owner).
-    users = selectors.search_users(acting_user(request), search).distinct()
+    users = selectors.search_users(acting_user(request), search)
     items, count = _page(users, filters.page, filters.page_size)
     return {
         "items": items,
@@ -172,6 +170,7 @@ def search_users(request: HttpRequest, filters: Query[UserSearchQuery]) -> dict[
         "page_size": filters.page_size,
         "pages": _pages(count, filters.page_size),
         "name_search_refused": search.name_search_refused,
+        "name_match_limit": search.name_match_limit,
     }
 
 

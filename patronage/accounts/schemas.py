@@ -275,6 +275,12 @@ class UserPage(Paging):
         description="The query was not matched against names: the caller may not look "
         "users up by name, so only identifiers and emails were searched"
     )
+    name_match_limit: int | None = Field(
+        default=None,
+        description="Set when only the first this-many name matches in name order were "
+        "taken (a name query sorted by name without other filters); narrow the query to "
+        "see others",
+    )
 
 
 # --- the full record --------------------------------------------------------------------------

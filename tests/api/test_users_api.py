@@ -490,3 +490,19 @@ def test_resource_sharing_and_purchase_request_libraries_are_library_codes(
     response = client.patch(f"/users/{patron.pk}", {"rs_libraries": ["MAIN"]})
     assert response.status_code == 422 and "rs_libraries" in response.json_body["errors"]
     assert written() == before
+
+
+def test_a_common_name_reports_the_match_limit_and_no_user_twice(user_manager, monkeypatch):
+    from patronage.accounts import selectors
+
+    monkeypatch.setattr(selectors, "NAME_MATCH_LIMIT", 2)
+    for n in range(3):
+        make_user(
+            first_name="Common",
+            last_name=f"Name{n}",
+            identifiers=[{"id_type": "BARCODE", "value": f"CN{n}"}],
+        )
+    body = ApiClient(user_manager).get("/users", q="common").json_body
+    assert body["name_match_limit"] == 2
+    ids = [item["id"] for item in body["items"]]
+    assert len(ids) == len(set(ids)) == 2
