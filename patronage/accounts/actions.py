@@ -608,6 +608,41 @@ def _check_owner_in_scope(actor: Actor, entry: Any, permission: Permission) -> N
         )
 
 
+OwnedEntry = UserNote | UserStatistic | UserBlock
+
+
+def _add_owned_entry(
+    *, actor: Actor, entry: OwnedEntry, permission: Permission, field: str, shown: str
+) -> None:
+    """Save a new library-owned entry of ``entry.user``: scope check, write, audit."""
+    _check_owner_in_scope(actor, entry, permission)
+    entry.save()
+    _touch(entry.user, actor)
+    record(
+        actor=actor,
+        verb=f"{field.rstrip('s')}.added",
+        obj=entry,
+        subject=entry.user,
+        changes=[{"field": field, "old": None, "new": shown}],
+    )
+
+
+def _remove_owned_entry(
+    *, actor: Actor, entry: OwnedEntry, permission: Permission, field: str, shown: str
+) -> None:
+    require(actor, permission, entry)
+    user = entry.user
+    entry.delete()
+    _touch(user, actor)
+    record(
+        actor=actor,
+        verb=f"{field.rstrip('s')}.removed",
+        object_type=entry._meta.model_name or "",
+        subject=user,
+        changes=[{"field": field, "old": shown, "new": None}],
+    )
+
+
 @transaction.atomic
 def add_note(
     *,
@@ -638,31 +673,16 @@ def add_note(
         segment_type=segment,
         created_by=actor.user,
     )
-    _check_owner_in_scope(actor, note, Permission.USERS_EDIT)
-    note.save()
-    _touch(user, actor)
-    record(
-        actor=actor,
-        verb="note.added",
-        obj=note,
-        subject=user,
-        changes=[{"field": "notes", "old": None, "new": note.text}],
+    _add_owned_entry(
+        actor=actor, entry=note, permission=Permission.USERS_EDIT, field="notes", shown=note.text
     )
     return note
 
 
 @transaction.atomic
 def remove_note(*, actor: Actor, note: UserNote) -> None:
-    require(actor, Permission.USERS_EDIT, note)
-    user = note.user
-    note.delete()
-    _touch(user, actor)
-    record(
-        actor=actor,
-        verb="note.removed",
-        object_type="usernote",
-        subject=user,
-        changes=[{"field": "notes", "old": note.text, "new": None}],
+    _remove_owned_entry(
+        actor=actor, entry=note, permission=Permission.USERS_EDIT, field="notes", shown=note.text
     )
 
 
@@ -708,31 +728,24 @@ def add_statistic(
         segment_type=segment,
         created_by=actor.user,
     )
-    _check_owner_in_scope(actor, statistic, Permission.USERS_EDIT)
-    statistic.save()
-    _touch(user, actor)
-    record(
+    _add_owned_entry(
         actor=actor,
-        verb="statistic.added",
-        obj=statistic,
-        subject=user,
-        changes=[{"field": "statistics", "old": None, "new": category}],
+        entry=statistic,
+        permission=Permission.USERS_EDIT,
+        field="statistics",
+        shown=category,
     )
     return statistic
 
 
 @transaction.atomic
 def remove_statistic(*, actor: Actor, statistic: UserStatistic) -> None:
-    require(actor, Permission.USERS_EDIT, statistic)
-    user = statistic.user
-    statistic.delete()
-    _touch(user, actor)
-    record(
+    _remove_owned_entry(
         actor=actor,
-        verb="statistic.removed",
-        object_type="userstatistic",
-        subject=user,
-        changes=[{"field": "statistics", "old": statistic.category, "new": None}],
+        entry=statistic,
+        permission=Permission.USERS_EDIT,
+        field="statistics",
+        shown=statistic.category,
     )
 
 
@@ -774,31 +787,24 @@ def add_block(
         segment_type=segment,
         created_by=actor.user,
     )
-    _check_owner_in_scope(actor, block, Permission.USERS_MANAGE_BLOCKS)
-    block.save()
-    _touch(user, actor)
-    record(
+    _add_owned_entry(
         actor=actor,
-        verb="block.added",
-        obj=block,
-        subject=user,
-        changes=[{"field": "blocks", "old": None, "new": block_type}],
+        entry=block,
+        permission=Permission.USERS_MANAGE_BLOCKS,
+        field="blocks",
+        shown=block_type,
     )
     return block
 
 
 @transaction.atomic
 def remove_block(*, actor: Actor, block: UserBlock) -> None:
-    require(actor, Permission.USERS_MANAGE_BLOCKS, block)
-    user = block.user
-    block.delete()
-    _touch(user, actor)
-    record(
+    _remove_owned_entry(
         actor=actor,
-        verb="block.removed",
-        object_type="userblock",
-        subject=user,
-        changes=[{"field": "blocks", "old": block.block_type, "new": None}],
+        entry=block,
+        permission=Permission.USERS_MANAGE_BLOCKS,
+        field="blocks",
+        shown=block.block_type,
     )
 
 
