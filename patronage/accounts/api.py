@@ -6,7 +6,7 @@ user outside the caller's reach is a 404; an entry (identifier, email, note, ...
 to that user and, if a library owns it, lie within the caller's scope, else it is a 404 too.
 """
 
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar
 
 from django.db import models
 from django.http import HttpRequest
@@ -16,11 +16,11 @@ from patronage.access.checks import restrict
 from patronage.access.permissions import Permission
 from patronage.api_support import MAX_ID, acting_user, error_responses, permission_required
 from patronage.audit.context import Actor, Channel
-from patronage.errors import NotFound, ValidationFailed
+from patronage.errors import ValidationFailed
 
 from . import actions, selectors
 from .choices import ContactKind
-from .models import Address, Email, Phone, User
+from .models import User
 from .schemas import (
     AddressIn,
     AddressOut,
@@ -71,20 +71,6 @@ def _actor(request: HttpRequest) -> Actor:
 
 def _user(request: HttpRequest, user_id: int) -> User:
     return selectors.get_user(acting_user(request), user_id)
-
-
-def _entry(queryset: models.QuerySet[M], pk: int, what: str) -> M:
-    entry = queryset.filter(pk=pk).first()
-    if entry is None:
-        raise NotFound(f"This user has no such {what}.", code=f"{what}_not_found")
-    return entry
-
-
-def _owned_entry(
-    request: HttpRequest, queryset: models.QuerySet[M], pk: int, what: str, permission: Permission
-) -> M:
-    """A library-owned entry of the user, only if it lies within the caller's scope."""
-    return _entry(restrict(queryset, acting_user(request), permission), pk, what)
 
 
 def _pages(count: int, page_size: int) -> int:
@@ -309,7 +295,7 @@ def add_identifier(request: HttpRequest, user_id: Id, payload: IdentifierIn) -> 
 @permission_required(Permission.USERS_EDIT)
 def remove_identifier(request: HttpRequest, user_id: Id, identifier_id: Id) -> Status[None]:
     user = _user(request, user_id)
-    identifier = _entry(user.identifiers.all(), identifier_id, "identifier")
+    identifier = selectors.get_identifier(user, identifier_id)
     actions.remove_identifier(actor=_actor(request), identifier=identifier)
     return Status(NO_CONTENT, None)
 
@@ -325,15 +311,11 @@ def _add_contact(request: HttpRequest, user_id: int, kind: str, data: dict[str, 
 def _update_contact(
     request: HttpRequest,
     user_id: int,
-    model: type[Address] | type[Email] | type[Phone],
+    kind: str,
     entry_id: int,
     data: dict[str, Any],
 ) -> Any:
-    user = _user(request, user_id)
-    entry = cast(
-        Address | Email | Phone,
-        _entry(model.objects.filter(user=user), entry_id, model._meta.model_name or ""),
-    )
+    entry = selectors.get_contact_entry(_user(request, user_id), kind, entry_id)
     if not data:
         return entry
     return actions.update_contact(actor=_actor(request), entry=entry, data=data)
@@ -342,14 +324,10 @@ def _update_contact(
 def _remove_contact(
     request: HttpRequest,
     user_id: int,
-    model: type[Address] | type[Email] | type[Phone],
+    kind: str,
     entry_id: int,
 ) -> None:
-    user = _user(request, user_id)
-    entry = cast(
-        Address | Email | Phone,
-        _entry(model.objects.filter(user=user), entry_id, model._meta.model_name or ""),
-    )
+    entry = selectors.get_contact_entry(_user(request, user_id), kind, entry_id)
     actions.remove_contact(actor=_actor(request), entry=entry)
 
 
@@ -371,7 +349,7 @@ def add_email(request: HttpRequest, user_id: Id, payload: EmailIn) -> Status[Any
 @permission_required(Permission.USERS_EDIT)
 def update_email(request: HttpRequest, user_id: Id, email_id: Id, payload: EmailPatch) -> Any:
     return _update_contact(
-        request, user_id, Email, email_id, payload.model_dump(exclude_unset=True)
+        request, user_id, "email", email_id, payload.model_dump(exclude_unset=True)
     )
 
 
@@ -382,7 +360,7 @@ def update_email(request: HttpRequest, user_id: Id, email_id: Id, payload: Email
 )
 @permission_required(Permission.USERS_EDIT)
 def remove_email(request: HttpRequest, user_id: Id, email_id: Id) -> Status[None]:
-    _remove_contact(request, user_id, Email, email_id)
+    _remove_contact(request, user_id, "email", email_id)
     return Status(NO_CONTENT, None)
 
 
@@ -404,7 +382,7 @@ def add_phone(request: HttpRequest, user_id: Id, payload: PhoneIn) -> Status[Any
 @permission_required(Permission.USERS_EDIT)
 def update_phone(request: HttpRequest, user_id: Id, phone_id: Id, payload: PhonePatch) -> Any:
     return _update_contact(
-        request, user_id, Phone, phone_id, payload.model_dump(exclude_unset=True)
+        request, user_id, "phone", phone_id, payload.model_dump(exclude_unset=True)
     )
 
 
@@ -415,7 +393,7 @@ def update_phone(request: HttpRequest, user_id: Id, phone_id: Id, payload: Phone
 )
 @permission_required(Permission.USERS_EDIT)
 def remove_phone(request: HttpRequest, user_id: Id, phone_id: Id) -> Status[None]:
-    _remove_contact(request, user_id, Phone, phone_id)
+    _remove_contact(request, user_id, "phone", phone_id)
     return Status(NO_CONTENT, None)
 
 
@@ -439,7 +417,7 @@ def add_address(request: HttpRequest, user_id: Id, payload: AddressIn) -> Status
 @permission_required(Permission.USERS_EDIT)
 def update_address(request: HttpRequest, user_id: Id, address_id: Id, payload: AddressPatch) -> Any:
     return _update_contact(
-        request, user_id, Address, address_id, payload.model_dump(exclude_unset=True)
+        request, user_id, "address", address_id, payload.model_dump(exclude_unset=True)
     )
 
 
@@ -450,7 +428,7 @@ def update_address(request: HttpRequest, user_id: Id, address_id: Id, payload: A
 )
 @permission_required(Permission.USERS_EDIT)
 def remove_address(request: HttpRequest, user_id: Id, address_id: Id) -> Status[None]:
-    _remove_contact(request, user_id, Address, address_id)
+    _remove_contact(request, user_id, "address", address_id)
     return Status(NO_CONTENT, None)
 
 
@@ -478,7 +456,7 @@ def add_note(request: HttpRequest, user_id: Id, payload: NoteIn) -> Status[Any]:
 @permission_required(Permission.USERS_EDIT)
 def remove_note(request: HttpRequest, user_id: Id, note_id: Id) -> Status[None]:
     user = _user(request, user_id)
-    note = _owned_entry(request, user.notes.all(), note_id, "note", Permission.USERS_EDIT)
+    note = selectors.get_note(acting_user(request), user, note_id)
     actions.remove_note(actor=_actor(request), note=note)
     return Status(NO_CONTENT, None)
 
@@ -504,9 +482,7 @@ def add_statistic(request: HttpRequest, user_id: Id, payload: StatisticIn) -> St
 @permission_required(Permission.USERS_EDIT)
 def remove_statistic(request: HttpRequest, user_id: Id, statistic_id: Id) -> Status[None]:
     user = _user(request, user_id)
-    statistic = _owned_entry(
-        request, user.statistics.all(), statistic_id, "statistic", Permission.USERS_EDIT
-    )
+    statistic = selectors.get_statistic(acting_user(request), user, statistic_id)
     actions.remove_statistic(actor=_actor(request), statistic=statistic)
     return Status(NO_CONTENT, None)
 
@@ -532,8 +508,6 @@ def add_block(request: HttpRequest, user_id: Id, payload: BlockIn) -> Status[Any
 @permission_required(Permission.USERS_MANAGE_BLOCKS)
 def remove_block(request: HttpRequest, user_id: Id, block_id: Id) -> Status[None]:
     user = _user(request, user_id)
-    block = _owned_entry(
-        request, user.blocks.all(), block_id, "block", Permission.USERS_MANAGE_BLOCKS
-    )
+    block = selectors.get_block(acting_user(request), user, block_id)
     actions.remove_block(actor=_actor(request), block=block)
     return Status(NO_CONTENT, None)

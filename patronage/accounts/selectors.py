@@ -339,10 +339,10 @@ def user_history(actor: User | None, user: User) -> QuerySet[AuditEvent]:
 # hidden entry is ``NotFound``, which every interface maps to its 404.
 
 
-def _one_entry(entries: QuerySet[Any], pk: int | str) -> Any:
+def _one_entry(entries: QuerySet[Any], pk: int | str, what: str) -> Any:
     entry = entries.filter(pk=pk).first()
     if entry is None:
-        raise NotFound("No such entry.", code="entry_not_found")
+        raise NotFound(f"This user has no such {what}.", code=f"{what}_not_found")
     return entry
 
 
@@ -357,7 +357,7 @@ def contact_entries(user: User, kind: str) -> QuerySet[Any]:
 
 
 def get_contact_entry(user: User, kind: str, pk: int | str) -> Address | Email | Phone:
-    entry: Address | Email | Phone = _one_entry(contact_entries(user, kind), pk)
+    entry: Address | Email | Phone = _one_entry(contact_entries(user, kind), pk, kind)
     entry.user = user
     return entry
 
@@ -367,7 +367,7 @@ def identifiers_of(user: User) -> QuerySet[UserIdentifier]:
 
 
 def get_identifier(user: User, pk: int | str) -> UserIdentifier:
-    entry: UserIdentifier = _one_entry(identifiers_of(user), pk)
+    entry: UserIdentifier = _one_entry(identifiers_of(user), pk, "identifier")
     entry.user = user
     return entry
 
@@ -377,7 +377,7 @@ def notes_of(actor: User | None, user: User) -> QuerySet[UserNote]:
 
 
 def get_note(actor: User | None, user: User, pk: int | str) -> UserNote:
-    entry: UserNote = _one_entry(notes_of(actor, user), pk)
+    entry: UserNote = _one_entry(notes_of(actor, user), pk, "note")
     entry.user = user
     return entry
 
@@ -387,13 +387,15 @@ def statistics_of(actor: User | None, user: User) -> QuerySet[UserStatistic]:
 
 
 def get_statistic(actor: User | None, user: User, pk: int | str) -> UserStatistic:
-    entry: UserStatistic = _one_entry(statistics_of(actor, user), pk)
+    entry: UserStatistic = _one_entry(statistics_of(actor, user), pk, "statistic")
     entry.user = user
     return entry
 
 
 def get_block(actor: User | None, user: User, pk: int | str) -> UserBlock:
-    entry: UserBlock = _one_entry(restrict(user.blocks.all(), actor, Permission.USERS_VIEW), pk)
+    entry: UserBlock = _one_entry(
+        restrict(user.blocks.all(), actor, Permission.USERS_VIEW), pk, "block"
+    )
     entry.user = user
     return entry
 
@@ -403,6 +405,6 @@ def attachments_of(user: User) -> QuerySet[UserAttachment]:
 
 
 def get_attachment(user: User, pk: int | str) -> UserAttachment:
-    entry: UserAttachment = _one_entry(attachments_of(user), pk)
+    entry: UserAttachment = _one_entry(attachments_of(user), pk, "attachment")
     entry.user = user
     return entry
