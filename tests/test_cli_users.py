@@ -196,7 +196,7 @@ def console_env(tmp_path_factory):
         "DATABASE_URL": f"sqlite:///{var / 'db.sqlite3'}",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    subprocess.run([*PATRONAGE, "migrate", "-v0"], env=env, check=True, timeout=120)  # noqa: S603
+    subprocess.run([*PATRONAGE, "migrate", "-v0"], env=env, check=True, timeout=120)
     return env
 
 
@@ -204,7 +204,7 @@ PATRONAGE = [sys.executable, "-m", "patronage"]
 
 
 def run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [*PATRONAGE, "users", *args],
         env=env,
         input=stdin,
@@ -233,7 +233,7 @@ def test_the_console_prompts_at_a_terminal(console_env):
     assert run(console_env, *[a if a != "jdoe" else "jd2" for a in JANE], "--yes").returncode == 0
     controller, terminal = pty.openpty()
     try:
-        process = subprocess.Popen(  # noqa: S603
+        process = subprocess.Popen(
             [*PATRONAGE, "users", *[a if a != "jdoe" else "jd3" for a in JANE]],
             env=console_env,
             stdin=terminal,
