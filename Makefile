@@ -21,6 +21,7 @@ install: $(VENV)/.installed
 ## Install, migrate the embedded SQLite database under var/, load demo data, serve on :8000.
 run: install
 	PATRONAGE_HTTPS=false $(BIN)/patronage migrate --noinput
+	PATRONAGE_HTTPS=false $(BIN)/patronage collectstatic --noinput -v0
 	PATRONAGE_HTTPS=false $(BIN)/patronage demo
 	@echo "Patronage on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	PATRONAGE_HTTPS=false $(BIN)/patronage runserver $(HOST):$(PORT) --noreload
