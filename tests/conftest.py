@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import make_staff
+from tests.factories import make_library, make_staff
 
 
 @pytest.fixture(autouse=True)
@@ -29,12 +29,13 @@ def admin(db):
 
 @pytest.fixture
 def user_manager(db):
-    return make_staff("USER_MANAGER", first_name="Uma", last_name="Manager")
+    # Scoped to the main library, so library independence shows in the tests that use it.
+    return make_staff("USER_MANAGER", scope=make_library(), first_name="Uma", last_name="Manager")
 
 
 @pytest.fixture
 def desk_operator(db):
-    return make_staff("CIRCULATION_DESK_OPERATOR", first_name="Desmond", last_name="Desk")
+    return make_staff("FULFILLMENT_OPERATOR", first_name="Desmond", last_name="Desk")
 
 
 @pytest.fixture

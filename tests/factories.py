@@ -5,12 +5,18 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from patronage.access.actions import grant_role
+from patronage.access.actions import grant_role, set_login_model
 from patronage.access.models import Role
 from patronage.accounts.actions import create_user
 from patronage.accounts.models import User
 from patronage.audit.context import Actor, Channel
-from patronage.organization.models import CirculationDesk, Department, DepartmentKind, Library
+from patronage.organization.models import (
+    AcquisitionsUnit,
+    CirculationDesk,
+    Department,
+    DepartmentKind,
+    Library,
+)
 
 SYSTEM = Actor.system(Channel.SYSTEM)
 _serial = itertools.count(1)
@@ -63,11 +69,25 @@ def make_staff(
     user = make_user(record_type="STAFF", user_group="STAFF", **fields)
     if role_code:
         role = Role.objects.get(code=role_code)
-        if scope is None and role.scope_type != "INSTITUTION":
-            library = make_library()
-            scope = library if role.scope_type == "LIBRARY" else make_desk(library)
+        set_login_model(actor=SYSTEM, user=user, login_model="CUSTOM")
+        if scope is None and "INSTITUTION" not in role.scope_types:
+            scope = make_scope(role.scope_types[0], role.department_kind)
         grant_role(actor=SYSTEM, user=user, role=role, scope=scope)
     return User.objects.get(pk=user.pk)
+
+
+def make_scope(scope_type: str, department_kind: str = "") -> Any:
+    library = make_library()
+    if scope_type == "LIBRARY":
+        return library
+    if scope_type == "CIRCULATION_DESK":
+        return make_desk(library)
+    if scope_type == "DEPARTMENT":
+        kind = department_kind or DepartmentKind.TECHNICAL_SERVICES
+        return make_department(library, code=kind[:10], kind=kind)
+    return AcquisitionsUnit.objects.get_or_create(
+        code="ACQ1", defaults={"library": library, "name": "Main acquisitions"}
+    )[0]
 
 
 def actor_for(user: User, channel: str = Channel.UI) -> Actor:

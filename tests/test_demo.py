@@ -89,7 +89,10 @@ def test_demo_loads_an_institution_and_a_second_run_adds_nothing():
     admin = authenticate(username="admin", password=new)
     assert admin is not None
     assert can(admin, Permission.CONFIG_USER_SETTINGS)
-    assert RoleGrant.objects.filter(user=admin).count() == 1
+    assert sorted(RoleGrant.objects.filter(user=admin).values_list("role__code", flat=True)) == [
+        "GENERAL_SYSTEM_ADMINISTRATOR",
+        "LOGIN_CUSTOM",
+    ]
 
 
 def assert_institution() -> None:
@@ -125,17 +128,21 @@ def assert_patron_population() -> None:
 def assert_staff_roles() -> None:
     grants = RoleGrant.objects.select_related("role")
     assert {
-        "CIRCULATION_DESK_OPERATOR",
+        "FULFILLMENT_OPERATOR",
         "FULFILLMENT_OPERATOR_EXTENDED_PLUS",
         "USER_MANAGER",
         "USER_ADMINISTRATOR",
         "GENERAL_SYSTEM_ADMINISTRATOR",
     } <= {grant.role.code for grant in grants}
     assert grants.filter(role__code="USER_ADMINISTRATOR").count() == 1
-    operators = grants.filter(role__code="CIRCULATION_DESK_OPERATOR")
+    operators = grants.filter(role__code="FULFILLMENT_OPERATOR")
     assert operators.exists()
     assert all(grant.circulation_desk_id for grant in operators)
     assert all(grant.library_id for grant in grants.filter(role__code="USER_MANAGER"))
+    # Every staff member has a login model; roles sit on custom logins only.
+    staff = User.objects.filter(record_type="STAFF")
+    assert not staff.filter(login_model="").exists()
+    assert not grants.filter(role__login_model="").exclude(user__login_model="CUSTOM").exists()
 
 
 def test_a_chosen_password_is_used_and_a_weak_one_refused():

@@ -18,23 +18,54 @@ class ScopeType(models.TextChoices):
     ACQUISITIONS_UNIT = "ACQUISITIONS_UNIT", "Acquisitions unit (PO-line owner)"
 
 
+class LoginModel(models.TextChoices):
+    """Seed 001 "Login Type": three default models, or custom roles on top of view."""
+
+    NONE = "", "No staff login"
+    VIEW = "VIEW", "View"
+    VIEW_ANALYTICS = "VIEW_ANALYTICS", "View with Analytics"
+    SYSTEMS = "SYSTEMS", "Systems (IT only)"
+    CUSTOM = "CUSTOM", "Custom"
+
+
 class Role(models.Model):
+    """A set of permissions, defined as data by the catalogue (``catalogue.py``)."""
+
     code = models.CharField(max_length=100, unique=True)
     name = models.CharField(max_length=255)
     description = models.TextField(blank=True, default="")
     permissions = models.JSONField(default=list, help_text="Permission values this role grants")
-    scope_type = models.CharField(
-        max_length=20,
-        choices=ScopeType.choices,
-        default=ScopeType.INSTITUTION,
-        help_text="The kind of scope every grant of this role must name",
+    scope_types = models.JSONField(
+        default=list, help_text="The kinds of scope a grant of this role may name"
     )
+    role_type = models.CharField(max_length=40, blank=True, default="")
+    level = models.CharField(max_length=30, blank=True, default="")
+    department_kind = models.CharField(
+        max_length=20, blank=True, default="", help_text="For department scopes: which kind"
+    )
+    is_admin = models.BooleanField(default=False)
+    requires_mfa = models.BooleanField(
+        default=False, help_text="Holders must sign in with a second factor"
+    )
+    business_need_for_students = models.BooleanField(
+        default=False, help_text="A student or temporary worker's grant needs a business-need note"
+    )
+    login_model = models.CharField(
+        max_length=20, blank=True, default="", help_text="Granted only by this login model"
+    )
+    grantable = models.JSONField(
+        default=list, help_text="Codes of the roles a holder may grant ('*': any)"
+    )
+    retired = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def may_grant(self, role: Role) -> bool:
+        return "*" in self.grantable or role.code in self.grantable
 
 
 class GrantQuerySet(models.QuerySet["RoleGrant"]):
@@ -70,6 +101,9 @@ class RoleGrant(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(
+        blank=True, default="", help_text="Business need (required for some roles of students)"
+    )
 
     objects = GrantQuerySet.as_manager()
 
@@ -122,6 +156,32 @@ class RoleGrant(models.Model):
         return f"{self.role} @ {self.scope_label}"
 
     @property
+    def unit(self) -> Library | CirculationDesk | Department | AcquisitionsUnit | None:
+        return self.library or self.circulation_desk or self.department or self.acquisitions_unit
+
+    @property
     def scope_label(self) -> str:
-        unit = self.library or self.circulation_desk or self.department or self.acquisitions_unit
-        return str(unit) if unit else "Institution"
+        return str(self.unit) if self.unit else "Institution"
+
+
+class AssignmentBasis(models.TextChoices):
+    JOB_CATEGORY = "JOB_CATEGORY", "Job category"
+    USER_GROUP = "USER_GROUP", "User group"
+
+
+class RoleAssignmentRule(models.Model):
+    """Seed 002 "Role assignment rules": roles proposed for new staff by job category or
+    user group. Proposals are applied only through approval or by a User Administrator."""
+
+    basis = models.CharField(max_length=20, choices=AssignmentBasis.choices)
+    code = models.CharField(max_length=100, help_text="The job category or user group code")
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="assignment_rules")
+
+    class Meta:
+        ordering = ["basis", "code", "role__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["basis", "code", "role"], name="assignment_rule_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_basis_display()} {self.code} → {self.role}"

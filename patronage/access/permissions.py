@@ -2,24 +2,144 @@
 
 Code, UI, API and reports all speak of these values. Roles (data, in ``Role``) are sets
 of them; nothing grants a permission that is not listed here.
+
+The catalogue is complete for the roles of seed 001, so that every grant is reportable:
+permissions of functions this system does not perform (ordering, invoicing, cataloguing...)
+are listed too and marked in ``ENFORCED_ELSEWHERE`` — granting them is recorded and
+reported here, and the systems that perform those functions read the grants.
 """
 
 from django.db import models
 
 
 class Permission(models.TextChoices):
-    # User records (seed 002)
-    USERS_VIEW = "users:user:view", "View user records"
+    # User records (seed 002) and patron confidentiality (seed 000)
+    USERS_VIEW = "users:user:view", "Find users by exact identifier and see their card"
+    USERS_VIEW_DETAILS = (
+        "users:patron:view_details",
+        "See patrons' addresses, blocks, notes, loan history and fees (seed 000)",
+    )
     USERS_SEARCH_BY_NAME = "users:patron:view_by_name", "Look up users by name (seed 000)"
     USERS_CREATE = "users:user:create", "Add users"
     USERS_EDIT = "users:user:edit", "Edit user records and their tabs"
+    USERS_EDIT_RESTRICTED = "users:restricted:edit", "Edit and e-mail users restricted for editing"
+    USERS_EMAIL = "users:user:email", "Send e-mail to users"
+    USERS_CHANGE_ACCOUNT_TYPE = "users:account_type:change", "Toggle internal/external accounts"
     USERS_DELETE = "users:user:delete", "Delete users"
     USERS_MANAGE_BLOCKS = "users:block:manage", "Add and remove blocks"
     USERS_MANAGE_ATTACHMENTS = "users:attachment:manage", "Add and remove attachments"
     USERS_VIEW_HISTORY = "users:history:view", "View the change history of user records"
-    # Roles
+    # Roles, logins and API keys (seed 001, 003)
     ROLES_VIEW = "access:grant:view", "See who holds which roles"
-    ROLES_GRANT = "access:grant:manage", "Grant and revoke roles"
+    ROLES_GRANT = "access:grant:manage", "Grant and revoke roles, change login models"
+    APIKEYS_MANAGE = "access:apikey:manage", "Create and revoke API keys"
+    REPORTS_ACCESS = "reports:access:view", "Reports on roles and on who can see whom"
     # Configuration
     CONFIG_CODE_TABLES = "config:code_table:edit", "Edit code tables"
     CONFIG_USER_SETTINGS = "config:user_settings:edit", "Edit user-management settings"
+    CONFIG_SYSTEM = "config:system:manage", "Configure the system (IT)"
+    # Fulfillment (seed 001, Fulfillment role type)
+    FULFILLMENT_LOANS = "fulfillment:loan:checkout", "Check items out and in"
+    FULFILLMENT_REQUESTS = "fulfillment:request:place", "Place hold requests"
+    FULFILLMENT_MARK_MISSING = "fulfillment:item:mark_missing", "Mark items as missing"
+    FULFILLMENT_WORK_ORDERS = "fulfillment:work_order:open", "Open work orders"
+    FULFILLMENT_OVERRIDE = "fulfillment:policy:override", "Override circulation policies"
+    FULFILLMENT_REQUEST_NOTES = "fulfillment:request_note:manage", "Add, edit, delete request notes"
+    FULFILLMENT_DUE_DATES = "fulfillment:due_date:change", "Change due dates"
+    FULFILLMENT_MARK_LOST = "fulfillment:item:mark_lost", "Mark items as lost"
+    FULFILLMENT_PICK_LISTS = "fulfillment:pick_list:manage", "Manage pick lists and requests"
+    FULFILLMENT_CONFIG = "fulfillment:config:manage", "Configure fulfillment"
+    FINES_VIEW = "fines:fee:view", "View fines and fees"
+    FINES_PAY = "fines:fee:pay", "Accept payment of fines and fees"
+    # Acquisitions, invoices, funds
+    ACQ_PURCHASING = "acquisitions:po_line:manage", "Purchase, receive and activate materials"
+    ACQ_INVENTORY = "acquisitions:inventory:edit", "Add and edit inventory from orders"
+    ACQ_CANCEL = "acquisitions:order:cancel", "Cancel and delete orders"
+    ACQ_CONFIG_VIEW = "acquisitions:config:view", "Read acquisitions configuration"
+    INVOICES_MANAGE = "invoices:invoice:manage", "Create, approve and assign invoices"
+    INVOICES_DELETE = "invoices:invoice:delete", "Delete invoices"
+    FUNDS_TRANSFER = "finance:fund:transfer", "Allocate and transfer funds"
+    # Other functional areas of seed 001
+    ANALYTICS_REPORTS = "analytics:report:create", "Create analytics reports"
+    COURSE_RESERVES = "course_reserves:citation:manage", "Manage course reserves"
+    DIGITAL_INVENTORY = "digital:inventory:manage", "Manage digital inventory and collections"
+    ERESOURCES_LICENSES = "eresources:license:manage", "Manage licenses and CDI"
+    CATALOGUE_VIEW = "resource_management:record:view", "View bibliographic and inventory records"
+    CATALOGUE_EDIT = "resource_management:record:edit", "Create and update records and items"
+    CATALOGUE_DELETE = "resource_management:record:delete", "Delete records, withdraw items"
+    CATALOGUE_BATCH = "resource_management:batch:run", "Run record loads and batch updates"
+    RESOURCE_SHARING = "resource_sharing:request:process", "Process borrowing and lending requests"
+    RESOURCE_SHARING_ASSIGN = "resource_sharing:request:assign", "Assign resource sharing requests"
+    RESOURCE_SHARING_DELETE = "resource_sharing:item:delete", "Delete resource sharing items"
+    RESOURCE_SHARING_FEES = "resource_sharing:fee:manage", "Manage resource sharing fees"
+    TECH_SERVICES_RECEIVING = "technical_services:receiving:receive", "Receive ordered materials"
+    TECH_SERVICES_STATUS = "technical_services:item_status:manage", "Manage in-process items"
+    WORK_ORDERS = "work_orders:work_order:process", "Process work orders of a department"
+    VENDORS = "vendors:vendor:edit", "Create and update vendors"
+
+
+P = Permission
+
+# Functions another system performs: the grants are kept, reported and exported here.
+ENFORCED_ELSEWHERE = frozenset(
+    {
+        P.FULFILLMENT_REQUESTS,
+        P.FULFILLMENT_MARK_MISSING,
+        P.FULFILLMENT_WORK_ORDERS,
+        P.FULFILLMENT_OVERRIDE,
+        P.FULFILLMENT_REQUEST_NOTES,
+        P.FULFILLMENT_MARK_LOST,
+        P.FULFILLMENT_PICK_LISTS,
+        P.ACQ_PURCHASING,
+        P.ACQ_INVENTORY,
+        P.ACQ_CANCEL,
+        P.ACQ_CONFIG_VIEW,
+        P.INVOICES_MANAGE,
+        P.INVOICES_DELETE,
+        P.FUNDS_TRANSFER,
+        P.ANALYTICS_REPORTS,
+        P.COURSE_RESERVES,
+        P.DIGITAL_INVENTORY,
+        P.ERESOURCES_LICENSES,
+        P.CATALOGUE_VIEW,
+        P.CATALOGUE_EDIT,
+        P.CATALOGUE_DELETE,
+        P.CATALOGUE_BATCH,
+        P.RESOURCE_SHARING,
+        P.RESOURCE_SHARING_ASSIGN,
+        P.RESOURCE_SHARING_DELETE,
+        P.RESOURCE_SHARING_FEES,
+        P.TECH_SERVICES_RECEIVING,
+        P.TECH_SERVICES_STATUS,
+        P.WORK_ORDERS,
+        P.VENDORS,
+    }
+)
+
+# Permissions that change metadata, user records or the system. A shared circulation-desk
+# login never holds one (seed 001: such work is done under an individual login, for audit).
+RECORD_EDITING = frozenset(
+    {
+        P.USERS_CREATE,
+        P.USERS_EDIT,
+        P.USERS_EDIT_RESTRICTED,
+        P.USERS_CHANGE_ACCOUNT_TYPE,
+        P.USERS_DELETE,
+        P.USERS_MANAGE_BLOCKS,
+        P.USERS_MANAGE_ATTACHMENTS,
+        P.ROLES_GRANT,
+        P.APIKEYS_MANAGE,
+        P.CONFIG_CODE_TABLES,
+        P.CONFIG_USER_SETTINGS,
+        P.CONFIG_SYSTEM,
+        P.FULFILLMENT_CONFIG,
+        P.ACQ_INVENTORY,
+        P.DIGITAL_INVENTORY,
+        P.ERESOURCES_LICENSES,
+        P.CATALOGUE_EDIT,
+        P.CATALOGUE_DELETE,
+        P.CATALOGUE_BATCH,
+        P.RESOURCE_SHARING_DELETE,
+        P.VENDORS,
+    }
+)

@@ -20,6 +20,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from patronage.access.checks import can, require
@@ -91,6 +92,13 @@ def _stamp(user: User, actor: Actor, *, created: bool = False) -> None:
     user.updated_via = actor.label
     if actor.job:
         user.last_updated_by_job = actor.job
+
+
+def end_sessions(user: User) -> None:
+    """The account's power shrank: every session signed in before now ends at its next
+    request (sessions remember the ``auth_epoch`` they began under)."""
+    User.objects.filter(pk=user.pk).update(auth_epoch=F("auth_epoch") + 1)
+    user.refresh_from_db(fields=["auth_epoch"])
 
 
 def _touch(user: User, actor: Actor) -> None:
@@ -254,6 +262,8 @@ def update_user(*, actor: Actor, user: User, fields: Mapping[str, Any], reason: 
     if before["status"] != user.status:
         # Marking a user inactive is equivalent to blocking the account (seed 002).
         user.status_date = timezone.localdate()
+        if user.status == UserStatus.INACTIVE:
+            user.auth_epoch += 1
     if before["primary_id"] != user.primary_id:
         primary = user.identifiers.get(is_primary=True)
         primary.value, primary.key = user.primary_id, identifier_key(user.primary_id)

@@ -189,6 +189,31 @@ class User(AbstractBaseUser):
     )
     force_password_change = models.BooleanField(default=False)
     mfa_enabled = models.BooleanField("multi-factor authentication", default=False)
+    totp_secret = models.CharField(max_length=64, blank=True, default="", editable=False)
+    totp_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # The staff login (seed 001).
+    login_model = models.CharField(max_length=20, blank=True, default="")
+    shared_desk = models.ForeignKey(
+        "organization.CirculationDesk",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="shared_logins",
+        help_text="Set for a shared circulation-desk login: the desk it is bound to",
+    )
+    terminal = models.CharField(
+        max_length=100, blank=True, default="", help_text="The terminal of a shared desk login"
+    )
+    restricted_for_editing = models.BooleanField(
+        default=False, help_text="Only staff allowed to edit restricted users may edit or e-mail"
+    )
+    disable_login_restrictions = models.BooleanField(
+        default=False, help_text="Allow sign-in from outside the institution's IP ranges"
+    )
+    # Raised whenever the account's power shrinks (deactivation, a role removed): sessions
+    # signed in under an older value end at their next request.
+    auth_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -217,6 +242,10 @@ class User(AbstractBaseUser):
         ]
         constraints = [
             models.CheckConstraint(
+                condition=Q(shared_desk__isnull=True) | ~Q(terminal=""),
+                name="shared_desk_login_has_terminal",
+            ),
+            models.CheckConstraint(
                 condition=Q(purge_date__isnull=True)
                 | Q(expiry_date__isnull=True)
                 | Q(purge_date__gte=models.F("expiry_date")),
@@ -233,6 +262,10 @@ class User(AbstractBaseUser):
     @property
     def is_active(self) -> bool:  # type: ignore[override]
         return self.status == UserStatus.ACTIVE
+
+    @property
+    def is_shared_desk_login(self) -> bool:
+        return self.shared_desk_id is not None
 
     @property
     def display_first_name(self) -> str:

@@ -50,6 +50,7 @@ def record(
         ip=actor.ip,
         request_id=actor.request_id,
         job=actor.job,
+        terminal=actor.terminal,
         verb=verb,
         object_type=object_type or (obj._meta.model_name or "" if obj is not None else ""),
         object_id=str(obj.pk) if obj is not None else "",

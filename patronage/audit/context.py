@@ -32,6 +32,7 @@ class Actor:
     ip: str = ""
     request_id: str = field(default_factory=lambda: uuid4().hex)
     job: str = ""
+    terminal: str = ""
 
     @classmethod
     def from_request(cls, request: HttpRequest, channel: str = Channel.UI) -> Actor:
@@ -41,6 +42,8 @@ class Actor:
             channel=channel,
             ip=request.META.get("REMOTE_ADDR", ""),
             request_id=request.headers.get("X-Request-ID") or uuid4().hex,
+            # Work under a shared circulation-desk login is traced to its terminal (seed 001).
+            terminal=getattr(user, "terminal", "") or "",
         )
 
     @classmethod

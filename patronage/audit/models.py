@@ -39,6 +39,7 @@ class AuditEvent(models.Model):
     ip = models.CharField(max_length=64, blank=True, default="")
     request_id = models.CharField(max_length=64, blank=True, default="")
     job = models.CharField(max_length=100, blank=True, default="")
+    terminal = models.CharField(max_length=100, blank=True, default="")
     verb = models.CharField(max_length=60)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=64, blank=True, default="")

@@ -26,7 +26,7 @@ def test_a_note_owned_by_a_library_is_seen_only_within_that_library(admin, libra
     law, med = libraries
     patron = make_user()
     law_manager = make_staff("USER_MANAGER", scope=law)
-    med_operator = make_staff("CIRCULATION_DESK_OPERATOR", scope=make_desk(med, "MEDDESK"))
+    med_operator = make_staff("FULFILLMENT_OPERATOR", scope=make_desk(med, "MEDDESK"))
     actions.add_note(
         actor=actor_for(admin), user=patron, note_type="LIBRARY", text="Law only", owner=law
     )

@@ -157,7 +157,7 @@ def test_a_possible_duplicate_needs_confirmation(page, shoot):
 
 def test_a_viewer_sees_the_name_lookup_hint(page):
     make_user(first_name="Robert", last_name="Smithson", primary_id="rs-42")
-    make_staff("CIRCULATION_DESK_OPERATOR", primary_id="desk", password=PASSWORD)
+    make_staff("FULFILLMENT_OPERATOR", primary_id="desk", password=PASSWORD)
     page.goto("/login/")
     page.get_by_label("Primary ID").fill("desk")
     page.get_by_label("Password").fill(PASSWORD)

@@ -85,7 +85,7 @@ def test_pages_of_results_and_nonsense_parameters_never_fail(as_manager):
 def test_staff_without_roles_are_refused(as_nobody):
     response = as_nobody.get("/users/")
     assert response.status_code == 403
-    assert b"View user records" in response.content
+    assert b"Find users by exact identifier and see their card" in response.content
 
 
 def test_a_very_common_name_says_that_only_the_first_matches_are_listed(as_manager, monkeypatch):

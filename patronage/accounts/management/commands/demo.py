@@ -23,7 +23,7 @@ from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from patronage.access.actions import grant_role
+from patronage.access.actions import grant_role, set_login_model
 from patronage.access.models import Role, RoleGrant
 from patronage.accounts import actions
 from patronage.accounts.demo_data import CITIES, FIRST_NAMES, LAST_NAMES, STREETS, ascii_slug
@@ -73,8 +73,8 @@ STAFF_PLAN: list[tuple[str, int, str | None]] = [
     ("SYSTEMS", 2, "USER_ADMINISTRATOR"),  # only the first systems librarian holds it
     ("USER_MANAGER", 4, "USER_MANAGER"),
     ("CIRC_MANAGER", 4, "FULFILLMENT_OPERATOR_EXTENDED_PLUS"),
-    ("CIRC_OPERATOR", 14, "CIRCULATION_DESK_OPERATOR"),
-    ("STUDENT_WORKER", 8, "CIRCULATION_DESK_OPERATOR"),
+    ("CIRC_OPERATOR", 14, "FULFILLMENT_OPERATOR"),
+    ("STUDENT_WORKER", 8, "FULFILLMENT_OPERATOR"),
     ("CATALOGER", 8, None),
     ("ACQ_OPERATOR", 6, None),
     ("MANAGER", 4, None),
@@ -122,6 +122,13 @@ class Person:
     blocks: list[dict[str, Any]] = field(default_factory=list)
     # (role code, scope unit key) — the unit is looked up when granting.
     roles: list[tuple[str, tuple[str, ...] | None]] = field(default_factory=list)
+
+    @property
+    def login_model(self) -> str:
+        """Staff with roles have custom logins; managers view with analytics; others view."""
+        if self.roles:
+            return "CUSTOM"
+        return "VIEW_ANALYTICS" if self.fields.get("job_category") == "MANAGER" else "VIEW"
 
     @property
     def primary_id(self) -> str:
@@ -248,7 +255,7 @@ class DemoPlan:
             for desk_library, desk_code in self.desk_keys:
                 if desk_library == library:
                     person.roles.append((role, ("desk", desk_library, desk_code)))
-        elif role == "CIRCULATION_DESK_OPERATOR":
+        elif role == "FULFILLMENT_OPERATOR":
             desk = self.desk_keys[(index + len(person.primary_id)) % len(self.desk_keys)]
             person.roles.append((role, ("desk", *desk)))
         return person
@@ -447,6 +454,8 @@ def create_person(actor: Actor, person: Person, units: Units, roles: dict[str, R
         for block in person.blocks:
             owner = units.libraries[block["owner"]] if block["owner"] else None
             actions.add_block(actor=actor, user=user, **{**block, "owner": owner})
+        if person.fields["record_type"] == "STAFF":
+            set_login_model(actor=actor, user=user, login_model=person.login_model)
         for role_code, scope in person.roles:
             grant_role(
                 actor=actor,
@@ -479,6 +488,7 @@ def ensure_admin(actor: Actor, password: str) -> User:
         )
     role = Role.objects.get(code="GENERAL_SYSTEM_ADMINISTRATOR")
     if not RoleGrant.objects.active().filter(user=user, role=role).exists():
+        set_login_model(actor=actor, user=user, login_model="CUSTOM", reason="Demo administrator")
         grant_role(actor=actor, user=user, role=role, reason="Demo administrator")
     if user.status != "ACTIVE":
         actions.update_user(
