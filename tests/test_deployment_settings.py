@@ -9,7 +9,10 @@ import pytest
 
 
 def run_patronage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "PATRONAGE_HTTPS"}}
+    # As an operator's shell would have it: not the test session's own switches (the browser
+    # tests allow Django's async-unsafe calls in this process).
+    dropped = {"DEBUG", "PATRONAGE_HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL"}
+    base = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(
         [sys.executable, "-m", "patronage", *args],
         env={**base, **env},
