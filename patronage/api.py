@@ -7,6 +7,8 @@ assembles them with the routers.
 
 from ninja import NinjaAPI
 
+from patronage.access.api import router as access_router
+from patronage.access.api_keys import router as api_keys_router
 from patronage.accounts.api import router as users_router
 from patronage.api_support import API_AUTH, install_error_handlers, permission_required
 
@@ -21,3 +23,5 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/users", users_router, tags=["users"])
+api.add_router("", access_router, tags=["roles"])
+api.add_router("/api-keys", api_keys_router, tags=["api keys"])

@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from patronage.access.decorators import public
 
@@ -82,4 +82,6 @@ urlpatterns = [
     path("config/code-tables/", config.code_tables, name="code_tables"),
     path("config/code-tables/<str:table>/save/", config.code_entry_save, name="code_entry_save"),
     path("config/user-settings/", config.user_settings, name="user_settings"),
+    path("", include("patronage.web.urls_security")),
+    path("", include("patronage.web.urls_access")),
 ]
