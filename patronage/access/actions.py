@@ -23,15 +23,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from patronage.accounts.actions import end_sessions
-from patronage.accounts.choices import RecordType
-from patronage.accounts.models import User
+from patronage.accounts.choices import CodeTable, RecordType
+from patronage.accounts.models import CodeTableEntry, User
 from patronage.audit.actions import record
 from patronage.audit.context import Actor
 from patronage.errors import DomainError, ValidationFailed
 from patronage.organization.models import AcquisitionsUnit, CirculationDesk, Department, Library
 
 from .checks import IN_LIBRARY, ScopeKey, coverage_by_permission, forget, require
-from .models import LoginModel, Role, RoleGrant, ScopeType
+from .models import AssignmentBasis, LoginModel, Role, RoleAssignmentRule, RoleGrant, ScopeType
 from .permissions import RECORD_EDITING, Permission
 
 Unit = Library | CirculationDesk | Department | AcquisitionsUnit
@@ -433,4 +433,64 @@ def make_shared_desk_login(
         valid_until=None,
         note="",
         reason=reason,
+    )
+
+
+# --- role assignment rules (seed 002) -----------------------------------------------------------
+# Editing the rules is configuration of user management (``CONFIG_USER_SETTINGS``): a rule only
+# proposes a role; applying the proposal is a grant, with all of ``grant_role``'s checks.
+
+
+@transaction.atomic
+def save_assignment_rule(
+    *, actor: Actor, basis: str, code: str, role: Role | None
+) -> RoleAssignmentRule:
+    """Propose ``role`` for staff of a job category or user group."""
+    require(actor, Permission.CONFIG_USER_SETTINGS)
+    code = (code or "").strip()
+    errors: dict[str, str] = {}
+    if basis not in AssignmentBasis.values:
+        errors["basis"] = "Choose a job category or a user group."
+    elif not code:
+        errors["code"] = f"Choose the {AssignmentBasis(basis).label.lower()}."
+    elif not CodeTableEntry.objects.filter(table=CodeTable(basis), code=code).exists():
+        errors["code"] = f"'{code}' is not a {AssignmentBasis(basis).label.lower()}."
+    if role is None:
+        errors["role"] = "Choose a role."
+    elif role.retired:
+        errors["role"] = f"{role.name} is retired."
+    elif role.login_model:
+        errors["role"] = f"{role.name} comes with a login model; it cannot be proposed."
+    if errors:
+        raise ValidationFailed(errors)
+    assert role is not None
+    if RoleAssignmentRule.objects.filter(basis=basis, code=code, role=role).exists():
+        raise ValidationFailed(
+            {"role": f"A rule already proposes {role.name} for {code}."}, code="rule_exists"
+        )
+    rule = RoleAssignmentRule.objects.create(basis=basis, code=code, role=role)
+    record(
+        actor=actor,
+        verb="role_rule.added",
+        obj=rule,
+        changes=[{"field": "role_assignment_rules", "old": None, "new": str(rule)}],
+        details={"basis": basis, "code": code, "role": role.code},
+    )
+    return rule
+
+
+@transaction.atomic
+def remove_assignment_rule(*, actor: Actor, rule: RoleAssignmentRule) -> None:
+    """Stop proposing the rule's role. Grants already applied from it stay."""
+    require(actor, Permission.CONFIG_USER_SETTINGS)
+    rule = RoleAssignmentRule.objects.select_for_update().select_related("role").get(pk=rule.pk)
+    described, pk = str(rule), rule.pk
+    details = {"basis": rule.basis, "code": rule.code, "role": rule.role.code}
+    rule.delete()
+    record(
+        actor=actor,
+        verb="role_rule.removed",
+        object_type="roleassignmentrule",
+        changes=[{"field": "role_assignment_rules", "old": described, "new": None}],
+        details={**details, "id": pk},
     )
