@@ -46,3 +46,30 @@ def requires(
 def public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     view.required_permission = PUBLIC  # type: ignore[attr-defined]
     return view
+
+
+def requires_any(
+    *permissions: Permission,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Like ``requires``, for a view that any one of several permissions opens (a report that
+    role viewers and report readers alike may see). Declares the tuple of permissions."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not any(can(request.user, p) for p in permissions):  # type: ignore[arg-type]
+                labels = " or ".join(str(Permission(p).label) for p in permissions)
+                return render(
+                    request,
+                    "web/forbidden.html",
+                    {"permission": permissions[0], "permission_label": labels},
+                    status=403,
+                )
+            return view(request, *args, **kwargs)
+
+        wrapper.required_permission = permissions  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
