@@ -27,7 +27,7 @@ from patronage.access.checks import can, require
 from patronage.access.permissions import Permission
 from patronage.audit.actions import diff, record
 from patronage.audit.context import Actor
-from patronage.errors import ConfirmationRequired, ValidationFailed
+from patronage.errors import ConfirmationRequired, Forbidden, ValidationFailed
 from patronage.organization.models import Library
 
 from .choices import AccountType, CodeTable, ContactKind, RecordType, Segment, UserStatus
@@ -61,6 +61,57 @@ from .validation import (
 PIN_LENGTH = 4
 MASKED = "••••"
 IDENTIFIER_IN_USE = "This identifier is already in use."
+RESTRICTED_FOR_EDITING = (
+    "This user is restricted for editing: only staff allowed to edit restricted users "
+    f"({Permission.USERS_EDIT_RESTRICTED.label}) may change or e-mail them."
+)
+# General fields only holders of USERS_EDIT_RESTRICTED may set or clear (seed 002). Disabling
+# the IP-range login restrictions weakens sign-in security, so it takes the same permission as
+# protecting a record, not merely USERS_EDIT.
+RESTRICTED_FIELDS = ("restricted_for_editing", "disable_login_restrictions")
+
+
+# --- who may change a user ------------------------------------------------------------------
+
+
+def may_change_user(
+    actor_user: User | None, user: User, permission: Permission = Permission.USERS_EDIT
+) -> bool:
+    """Whether to offer ``permission``'s changes of ``user`` (the UI's Edit buttons)."""
+    if not can(actor_user, permission):
+        return False
+    return not user.restricted_for_editing or can(actor_user, Permission.USERS_EDIT_RESTRICTED)
+
+
+def require_change(actor: Actor, permission: Permission, user: User, obj: Any = None) -> None:
+    """Every write on a user or its entries: ``require`` (403 without the permission, 404 out
+    of scope), then the user's restriction for editing (403 ``restricted_for_editing``)."""
+    require(actor, permission, user if obj is None else obj)
+    if (
+        actor.user is not None
+        and user.restricted_for_editing
+        and not can(actor.user, Permission.USERS_EDIT_RESTRICTED)
+    ):
+        raise Forbidden(RESTRICTED_FOR_EDITING, code="restricted_for_editing")
+
+
+def require_may_email(*, actor: Actor, user: User) -> None:
+    """Sending e-mail to a user (seed 002): refused for users restricted for editing unless the
+    sender may edit them. Every e-mail path calls this before sending."""
+    require_change(actor, Permission.USERS_EMAIL, user)
+
+
+def _check_restricted_fields(actor: Actor, changed: Iterable[str]) -> None:
+    """Setting or clearing the restriction flags needs USERS_EDIT_RESTRICTED."""
+    if actor.user is None or can(actor.user, Permission.USERS_EDIT_RESTRICTED):
+        return
+    if names := [name for name in RESTRICTED_FIELDS if name in changed]:
+        labels = ", ".join(GENERAL_FIELDS[name].label for name in names)
+        raise Forbidden(
+            f"Only staff allowed to edit restricted users may change: {labels} "
+            f"({Permission.USERS_EDIT_RESTRICTED.label}).",
+            code="restricted_for_editing",
+        )
 
 
 # --- helpers shared by the actions --------------------------------------------------------
@@ -181,6 +232,7 @@ def create_user(
     values = {"status": UserStatus.ACTIVE, "account_type": AccountType.INTERNAL, **fields}
     record_type = str(values.get("record_type") or "")
     cleaned = clean_general(values, record_type=record_type, errors=errors)
+    _check_restricted_fields(actor, [name for name in RESTRICTED_FIELDS if cleaned.get(name)])
     check_record_rules(cleaned, settings=config, errors=errors)
     errors.raise_if_any()
 
@@ -240,12 +292,17 @@ def create_user(
 @transaction.atomic
 def update_user(*, actor: Actor, user: User, fields: Mapping[str, Any], reason: str = "") -> User:
     """Change general-tab fields. Only the fields given are touched; the diff is audited."""
-    require(actor, Permission.USERS_EDIT, user)
+    require_change(actor, Permission.USERS_EDIT, user)
     user = User.objects.select_for_update().get(pk=user.pk)
+    require_change(actor, Permission.USERS_EDIT, user)  # the locked row: the flag as it is now
     before = _snapshot(user)
     errors = Errors()
     record_type = str(fields.get("record_type") or user.record_type)
     cleaned = clean_general(fields, record_type=record_type, errors=errors)
+    _check_restricted_fields(
+        actor,
+        [name for name in RESTRICTED_FIELDS if name in cleaned and cleaned[name] != before[name]],
+    )
     merged = {**before, **cleaned}
     check_record_rules(merged, settings=UserManagementSettings.current(), errors=errors)
     if record_type != user.record_type:
@@ -316,7 +373,7 @@ def _apply_pin(user: User, pin: str) -> None:
 
 @transaction.atomic
 def set_password(*, actor: Actor, user: User, password: str, force_change: bool = False) -> None:
-    require(actor, Permission.USERS_EDIT, user)
+    require_change(actor, Permission.USERS_EDIT, user)
     user = User.objects.select_for_update().get(pk=user.pk)
     _apply_password(user, password, force_change)
     _stamp(user, actor)
@@ -333,7 +390,7 @@ def set_password(*, actor: Actor, user: User, password: str, force_change: bool 
 
 @transaction.atomic
 def set_pin(*, actor: Actor, user: User, pin: str) -> None:
-    require(actor, Permission.USERS_EDIT, user)
+    require_change(actor, Permission.USERS_EDIT, user)
     user = User.objects.select_for_update().get(pk=user.pk)
     _apply_pin(user, pin)
     _stamp(user, actor)
@@ -365,7 +422,7 @@ def add_identifier(
     note: str = "",
     segment_type: str = Segment.INTERNAL,
 ) -> UserIdentifier:
-    require(actor, Permission.USERS_EDIT, user)
+    require_change(actor, Permission.USERS_EDIT, user)
     errors = Errors()
     value = (value or "").strip()
     if not value:
@@ -400,7 +457,7 @@ def add_identifier(
 @transaction.atomic
 def remove_identifier(*, actor: Actor, identifier: UserIdentifier) -> None:
     user = identifier.user
-    require(actor, Permission.USERS_EDIT, user)
+    require_change(actor, Permission.USERS_EDIT, user)
     if identifier.is_primary:
         raise ValidationFailed(
             {"id_type": "The primary identifier cannot be removed; change it instead."}
@@ -515,7 +572,7 @@ def _make_preferred_unique(entry: Address | Email | Phone) -> None:
 def add_contact(
     *, actor: Actor, user: User, kind: str, data: Mapping[str, Any]
 ) -> Address | Email | Phone:
-    require(actor, Permission.USERS_EDIT, user)
+    require_change(actor, Permission.USERS_EDIT, user)
     if kind not in CONTACT_MODELS:
         raise ValidationFailed({"kind": f"'{kind}' is not address, email or phone."})
     cleaned = _clean_contact(kind, user, data)
@@ -538,7 +595,7 @@ def update_contact(
     *, actor: Actor, entry: Address | Email | Phone, data: Mapping[str, Any]
 ) -> Address | Email | Phone:
     user = entry.user
-    require(actor, Permission.USERS_EDIT, user)
+    require_change(actor, Permission.USERS_EDIT, user)
     kind = entry._meta.model_name or ""
     if entry.is_external and user.account_type == AccountType.EXTERNAL:
         raise ValidationFailed(
@@ -576,7 +633,7 @@ def update_contact(
 @transaction.atomic
 def remove_contact(*, actor: Actor, entry: Address | Email | Phone) -> None:
     user = entry.user
-    require(actor, Permission.USERS_EDIT, user)
+    require_change(actor, Permission.USERS_EDIT, user)
     kind = entry._meta.model_name or ""
     was_preferred = entry.preferred
     entry.delete()
@@ -640,7 +697,7 @@ def _add_owned_entry(
 def _remove_owned_entry(
     *, actor: Actor, entry: OwnedEntry, permission: Permission, field: str, shown: str
 ) -> None:
-    require(actor, permission, entry)
+    require_change(actor, permission, entry.user, entry)
     user = entry.user
     entry.delete()
     _touch(user, actor)
@@ -665,7 +722,7 @@ def add_note(
     owner: Library | int | str | None = None,
     segment_type: str = Segment.INTERNAL,
 ) -> UserNote:
-    require(actor, Permission.USERS_EDIT, user)
+    require_change(actor, Permission.USERS_EDIT, user)
     errors = Errors()
     if not (text or "").strip():
         errors.add("text", "Enter the text of the note.")
@@ -707,7 +764,7 @@ def add_statistic(
     owner: Library | int | str | None = None,
     segment_type: str = Segment.INTERNAL,
 ) -> UserStatistic:
-    require(actor, Permission.USERS_EDIT, user)
+    require_change(actor, Permission.USERS_EDIT, user)
     errors = Errors()
     check_code(
         errors,
@@ -770,7 +827,7 @@ def add_block(
     owner: Library | int | str | None = None,
     segment_type: str = Segment.INTERNAL,
 ) -> UserBlock:
-    require(actor, Permission.USERS_MANAGE_BLOCKS, user)
+    require_change(actor, Permission.USERS_MANAGE_BLOCKS, user)
     errors = Errors()
     if user.record_type == RecordType.CONTACT:
         raise ValidationFailed(
@@ -825,7 +882,7 @@ def add_attachment(
     *, actor: Actor, user: User, upload: File[Any], name: str = "", note: str = ""
 ) -> UserAttachment:
     """Store a file for the user. The file is written first and removed if the row is not."""
-    require(actor, Permission.USERS_MANAGE_ATTACHMENTS, user)
+    require_change(actor, Permission.USERS_MANAGE_ATTACHMENTS, user)
     name = (name or upload.name or "attachment").rsplit("/", 1)[-1]
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     size = upload.size or 0
@@ -865,7 +922,7 @@ def add_attachment(
 
 
 def remove_attachment(*, actor: Actor, attachment: UserAttachment) -> None:
-    require(actor, Permission.USERS_MANAGE_ATTACHMENTS, attachment.user)
+    require_change(actor, Permission.USERS_MANAGE_ATTACHMENTS, attachment.user)
     user = attachment.user
     with transaction.atomic():
         attachment.delete()

@@ -4,6 +4,10 @@ serialise. Thin, like the staff UI.
 Every operation declares its permission. Users are looked up through the selectors, so a
 user outside the caller's reach is a 404; an entry (identifier, email, note, ...) must belong
 to that user and, if a library owns it, lie within the caller's scope, else it is a 404 too.
+
+Seed 000: callers without ``users:patron:view_details`` get users' cards only; the selectors
+decide (``user_card``) and refuse them every detail (403). Answers are serialised with
+``exclude_unset`` so the fields a card leaves out are absent, as the schemas document.
 """
 
 from typing import Annotated, Any, TypeVar
@@ -12,7 +16,6 @@ from django.db import models
 from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
 
-from patronage.access.checks import restrict
 from patronage.access.permissions import Permission
 from patronage.api_support import MAX_ID, acting_user, error_responses, permission_required
 from patronage.audit.context import Actor, Channel
@@ -84,12 +87,21 @@ def _page(queryset: models.QuerySet[M], page: int, page_size: int) -> tuple[list
 
 
 def user_out(request: HttpRequest, user: User) -> dict[str, Any]:
-    """The full record as the caller may see it (library-owned entries within their scope)."""
+    """The record as the caller may see it: the card, plus the details if they may see them
+    (library-owned entries within their scope)."""
     viewer = acting_user(request)
     user = User.objects.get(pk=user.pk)  # fresh: actions may have changed it
-    record = {name: getattr(user, name) for name in _PLAIN_FIELDS}
+    card = selectors.user_card(viewer, user)
+    out: dict[str, Any] = {
+        "card_only": not card.details,
+        "id": user.pk,
+        **{name: getattr(card, name) for name in _CARD_FIELDS},
+    }
+    if not card.details:
+        return out
     return {
-        **record,
+        **out,
+        **{name: getattr(user, name) for name in _PLAIN_FIELDS},
         "has_password": user.has_usable_password(),
         "has_pin": bool(user.pin_number),
         "rs_libraries": sorted(user.rs_libraries.values_list("code", flat=True)),
@@ -98,18 +110,32 @@ def user_out(request: HttpRequest, user: User) -> dict[str, Any]:
         ),
         "created_by": user.created_via,
         "updated_by": user.updated_via,
-        "identifiers": list(user.identifiers.order_by("-is_primary", "id")),
-        "emails": list(user.emails.all()),
-        "phones": list(user.phones.all()),
-        "addresses": list(user.addresses.all()),
-        "notes": list(restrict(user.notes.all(), viewer, Permission.USERS_VIEW)),
-        "statistics": list(restrict(user.statistics.all(), viewer, Permission.USERS_VIEW)),
-        "blocks": list(restrict(user.blocks.all(), viewer, Permission.USERS_VIEW)),
+        "identifiers": list(selectors.identifiers_of(viewer, user)),
+        "emails": list(selectors.contact_entries(viewer, user, "email")),
+        "phones": list(selectors.contact_entries(viewer, user, "phone")),
+        "addresses": list(selectors.contact_entries(viewer, user, "address")),
+        "notes": list(selectors.notes_of(viewer, user)),
+        "statistics": list(selectors.statistics_of(viewer, user)),
+        "blocks": list(selectors.blocks_of(viewer, user)),
         "blocks_in_force": selectors.effective_blocks(viewer, user),
     }
 
 
+_CARD_FIELDS = (
+    "primary_id",
+    "display_name",
+    "record_type",
+    "user_group",
+    "status",
+    "expiry_date",
+    "expired",
+    "picture_url",
+    "blocked",
+)
 _COMPUTED_FIELDS = {
+    "card_only",
+    "id",
+    *_CARD_FIELDS,
     "has_password",
     "has_pin",
     "rs_libraries",
@@ -126,12 +152,25 @@ _COMPUTED_FIELDS = {
     "blocks_in_force",
 }
 _PLAIN_FIELDS = [name for name in UserOut.model_fields if name not in _COMPUTED_FIELDS]
+# The list columns a card-only caller gets (seed 000: no Notes column, no job category).
+_CARD_COLUMNS = (
+    "id",
+    "primary_id",
+    "display_name",
+    "record_type",
+    "user_group",
+    "status",
+    "expiry_date",
+    "has_blocks",
+)
 
 
 # --- users ------------------------------------------------------------------------------------
 
 
-@router.get("", response={200: UserPage, **error_responses()}, summary="Find users")
+@router.get(
+    "", response={200: UserPage, **error_responses()}, summary="Find users", exclude_unset=True
+)
 @permission_required(Permission.USERS_VIEW)
 def search_users(request: HttpRequest, filters: Query[UserSearchQuery]) -> dict[str, Any]:
     """The Find and Manage Users list: exact identifier and email matches for everyone, name
@@ -147,10 +186,16 @@ def search_users(request: HttpRequest, filters: Query[UserSearchQuery]) -> dict[
         role=filters.role,
         sort=filters.sort,
     )
-    users = selectors.search_users(acting_user(request), search)
+    viewer = acting_user(request)
+    users = selectors.search_users(viewer, search)
     items, count = _page(users, filters.page, filters.page_size)
+    card_only = not selectors.may_see_details(viewer)
     return {
-        "items": items,
+        "items": [
+            {name: getattr(user, name) for name in _CARD_COLUMNS} if card_only else user
+            for user in items
+        ],
+        "card_only": card_only,
         "count": count,
         "page": filters.page,
         "page_size": filters.page_size,
@@ -160,7 +205,12 @@ def search_users(request: HttpRequest, filters: Query[UserSearchQuery]) -> dict[
     }
 
 
-@router.post("", response={CREATED: UserOut, **error_responses(400, 409)}, summary="Add a user")
+@router.post(
+    "",
+    response={CREATED: UserOut, **error_responses(400, 409)},
+    summary="Add a user",
+    exclude_unset=True,
+)
 @permission_required(Permission.USERS_CREATE)
 def create_user(request: HttpRequest, payload: UserCreateIn) -> Status[dict[str, Any]]:
     """Add a user with its first identifiers and contact entries. If a user with the same
@@ -181,18 +231,30 @@ def create_user(request: HttpRequest, payload: UserCreateIn) -> Status[dict[str,
     return Status(CREATED, user_out(request, user))
 
 
-@router.get("/{user_id}", response={200: UserOut, **error_responses(404)}, summary="Get a user")
+@router.get(
+    "/{user_id}",
+    response={200: UserOut, **error_responses(404)},
+    summary="Get a user",
+    exclude_unset=True,
+)
 @permission_required(Permission.USERS_VIEW)
 def get_user(request: HttpRequest, user_id: Id) -> dict[str, Any]:
+    """The whole record for staff allowed to see patrons' details; for everyone else the
+    user's card (``card_only: true``, the other fields absent)."""
     return user_out(request, _user(request, user_id))
 
 
 @router.patch(
-    "/{user_id}", response={200: UserOut, **error_responses(400, 404)}, summary="Change a user"
+    "/{user_id}",
+    response={200: UserOut, **error_responses(400, 404)},
+    summary="Change a user",
+    exclude_unset=True,
 )
 @permission_required(Permission.USERS_EDIT)
 def update_user(request: HttpRequest, user_id: Id, payload: UserPatchIn) -> dict[str, Any]:
-    """Change general fields; only the fields given are touched."""
+    """Change general fields; only the fields given are touched. A user restricted for
+    editing, and the fields restricted_for_editing and disable_login_restrictions, need the
+    permission to edit restricted users (else 403 ``restricted_for_editing``)."""
     user = _user(request, user_id)
     fields = payload.model_dump(exclude_unset=True)
     reason = fields.pop("reason", "")
@@ -295,7 +357,7 @@ def add_identifier(request: HttpRequest, user_id: Id, payload: IdentifierIn) -> 
 @permission_required(Permission.USERS_EDIT)
 def remove_identifier(request: HttpRequest, user_id: Id, identifier_id: Id) -> Status[None]:
     user = _user(request, user_id)
-    identifier = selectors.get_identifier(user, identifier_id)
+    identifier = selectors.get_identifier(acting_user(request), user, identifier_id)
     actions.remove_identifier(actor=_actor(request), identifier=identifier)
     return Status(NO_CONTENT, None)
 
@@ -315,7 +377,9 @@ def _update_contact(
     entry_id: int,
     data: dict[str, Any],
 ) -> Any:
-    entry = selectors.get_contact_entry(_user(request, user_id), kind, entry_id)
+    entry = selectors.get_contact_entry(
+        acting_user(request), _user(request, user_id), kind, entry_id
+    )
     if not data:
         return entry
     return actions.update_contact(actor=_actor(request), entry=entry, data=data)
@@ -327,7 +391,9 @@ def _remove_contact(
     kind: str,
     entry_id: int,
 ) -> None:
-    entry = selectors.get_contact_entry(_user(request, user_id), kind, entry_id)
+    entry = selectors.get_contact_entry(
+        acting_user(request), _user(request, user_id), kind, entry_id
+    )
     actions.remove_contact(actor=_actor(request), entry=entry)
 
 

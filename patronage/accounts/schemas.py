@@ -87,6 +87,16 @@ class GeneralFieldsPatch(Input):
     purge_date: datetime.date | None = None
     force_password_change: bool | None = None
     mfa_enabled: bool | None = None
+    restricted_for_editing: bool | None = Field(
+        default=None,
+        description="Only staff allowed to edit restricted users may then change or e-mail the "
+        "user; setting or clearing it needs that permission too (403 restricted_for_editing)",
+    )
+    disable_login_restrictions: bool | None = Field(
+        default=None,
+        description="Allow sign-in from outside the institution's IP ranges; setting or "
+        "clearing it needs the permission to edit restricted users",
+    )
 
 
 class UserPatchIn(GeneralFieldsPatch):
@@ -248,18 +258,25 @@ class PageQuery(Schema):
     page_size: int = Field(default=25, ge=1, le=100)
 
 
+def detail(description: str = "") -> Any:
+    """A field only staff allowed to see patrons' details receive (seed 000): absent, never
+    null, from the answers of callers who see only users' cards (``card_only``)."""
+    note = "Absent when card_only."
+    return Field(default=None, description=f"{description} {note}".strip())
+
+
 class UserListItem(Schema):
     id: int
     primary_id: str
     display_name: str
     record_type: str
-    account_type: str
-    job_category: str
+    account_type: str = detail()
+    job_category: str = detail()
     user_group: str
     status: str
     expiry_date: datetime.date | None
-    has_blocks: bool
-    has_notes: bool
+    has_blocks: bool = Field(description="A manual block within the caller's scope is in force")
+    has_notes: bool = detail("The user has a note within the caller's scope.")
 
 
 class Paging(Schema):
@@ -271,6 +288,9 @@ class Paging(Schema):
 
 class UserPage(Paging):
     items: list[UserListItem]
+    card_only: bool = Field(
+        description="The caller sees only users' cards: the items carry only the card columns"
+    )
     name_search_refused: bool = Field(
         description="The query was not matched against names: the caller may not look "
         "users up by name, so only identifiers and emails were searched"
@@ -361,57 +381,75 @@ class BlockInForce(Schema):
 
 
 class UserOut(Schema):
-    """A user record as the caller may see it: entries owned by libraries outside the caller's
-    scope are left out, and secrets appear only as has_password / has_pin."""
+    """A user record as the caller may see it.
 
+    Staff allowed to see patrons' details (``users:patron:view_details``) get the whole record:
+    entries owned by libraries outside their scope are left out, and secrets appear only as
+    has_password / has_pin. Everyone else who may find users gets the *card* (seed 000):
+    ``card_only`` is true and only the card's fields are present (id, primary_id,
+    display_name, record_type, user_group, status, expiry_date, expired, picture_url,
+    blocked); every other field is absent.
+    """
+
+    card_only: bool = Field(description="Only the card's fields are present")
     id: int
     primary_id: str
     display_name: str
     record_type: str
-    account_type: str
-    external_id: str
-    first_name: str
-    middle_name: str
-    last_name: str
-    pref_first_name: str
-    pref_middle_name: str
-    pref_last_name: str
-    pref_name_suffix: str
-    user_title: str
-    gender: str
-    birth_date: datetime.date | None
     user_group: str
-    job_category: str
-    job_description: str
-    campus_code: str
-    preferred_language: str
-    web_site_url: str
-    cataloger_level: str
-    library_notices: list[str]
-    rs_libraries: list[str] = Field(description="Library codes")
-    purchase_request_libraries: list[str] = Field(description="Library codes")
     status: str
-    status_date: datetime.date | None
     expiry_date: datetime.date | None
-    purge_date: datetime.date | None
-    last_patron_activity_date: datetime.date | None
-    force_password_change: bool
-    mfa_enabled: bool
-    has_password: bool
-    has_pin: bool
-    created_at: datetime.datetime
-    created_by: str = Field(description="Who or what added the record")
-    updated_at: datetime.datetime
-    updated_by: str = Field(description="Who or what last changed the record")
-    last_updated_by_job: str
-    identifiers: list[IdentifierOut]
-    emails: list[EmailOut]
-    phones: list[PhoneOut]
-    addresses: list[AddressOut]
-    notes: list[NoteOut]
-    statistics: list[StatisticOut]
-    blocks: list[BlockOut]
-    blocks_in_force: list[BlockInForce]
+    expired: bool = Field(description="The expiry date has passed")
+    picture_url: str = Field(description="The user's picture on the picture server, or empty")
+    blocked: bool = Field(
+        description="A block is in force (inactive, expired, or a manual block within the "
+        "caller's scope); which and why only staff allowed to see details learn"
+    )
+    account_type: str = detail()
+    external_id: str = detail()
+    first_name: str = detail()
+    middle_name: str = detail()
+    last_name: str = detail()
+    pref_first_name: str = detail()
+    pref_middle_name: str = detail()
+    pref_last_name: str = detail()
+    pref_name_suffix: str = detail()
+    user_title: str = detail()
+    gender: str = detail()
+    birth_date: datetime.date | None = detail()
+    job_category: str = detail()
+    job_description: str = detail()
+    campus_code: str = detail()
+    preferred_language: str = detail()
+    web_site_url: str = detail()
+    cataloger_level: str = detail()
+    library_notices: list[str] = detail()
+    rs_libraries: list[str] = detail("Library codes.")
+    purchase_request_libraries: list[str] = detail("Library codes.")
+    status_date: datetime.date | None = detail()
+    purge_date: datetime.date | None = detail()
+    last_patron_activity_date: datetime.date | None = detail()
+    force_password_change: bool = detail()
+    mfa_enabled: bool = detail()
+    restricted_for_editing: bool = detail(
+        "Only staff allowed to edit restricted users may change or e-mail the user."
+    )
+    disable_login_restrictions: bool = detail()
+    has_password: bool = detail()
+    has_pin: bool = detail()
+    created_at: datetime.datetime = detail()
+    created_by: str = detail("Who or what added the record.")
+    updated_at: datetime.datetime = detail()
+    updated_by: str = detail("Who or what last changed the record.")
+    last_updated_by_job: str = detail()
+    identifiers: list[IdentifierOut] = detail()
+    emails: list[EmailOut] = detail()
+    phones: list[PhoneOut] = detail()
+    addresses: list[AddressOut] = detail()
+    notes: list[NoteOut] = detail()
+    statistics: list[StatisticOut] = detail()
+    blocks: list[BlockOut] = detail()
+    blocks_in_force: list[BlockInForce] = detail()
 
 
 # --- history ----------------------------------------------------------------------------------

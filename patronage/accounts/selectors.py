@@ -1,11 +1,17 @@
 """Reading user records. Every function takes the acting user and returns only what they may see.
 
 Seed 000: only staff allowed to look patrons up by name get a name search; everyone else
-finds a user by an exact identifier, primary ID or email.
+finds a user by an exact identifier, primary ID or email. And only staff holding
+``USERS_VIEW_DETAILS`` see more than a user's *card* (name, primary ID, record type, user
+group, status, expiry, picture, whether blocked): contact information, identifiers, notes,
+blocks, statistics, attachments and history are read through the selectors below, which
+refuse (``Forbidden``) anyone else. This module is the one place that decides; the staff UI
+and the API only ask ``user_card(actor, user).details``.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -19,7 +25,7 @@ from patronage.access.checks import can, restrict
 from patronage.access.models import RoleGrant
 from patronage.access.permissions import Permission
 from patronage.audit.models import AuditEvent
-from patronage.errors import NotFound
+from patronage.errors import Forbidden, NotFound
 
 from .choices import BlockStatus, UserStatus
 from .models import (
@@ -30,6 +36,7 @@ from .models import (
     UserAttachment,
     UserBlock,
     UserIdentifier,
+    UserManagementSettings,
     UserNameToken,
     UserNote,
     UserStatistic,
@@ -37,6 +44,21 @@ from .models import (
     name_tokens,
 )
 from .prepared import PreparedQuery
+
+
+def may_see_details(actor: User | None) -> bool:
+    """More than the card: contact information, entries, history (seed 000)."""
+    return can(actor, Permission.USERS_VIEW_DETAILS)
+
+
+def require_details(actor: User | None) -> None:
+    """Refuse (403) a read of a user's details to staff who may only see the card."""
+    if not may_see_details(actor):
+        raise Forbidden(
+            "You may only see this user's card. "
+            f"You do not have the permission to do this ({Permission.USERS_VIEW_DETAILS.label}).",
+            code="permission_denied",
+        )
 
 
 def visible_users(actor: User | None) -> QuerySet[User]:
@@ -283,7 +305,11 @@ def _query_condition(
 
 
 def with_list_columns(actor: User | None, users: QuerySet[User]) -> QuerySet[User]:
-    """Annotate the Blocks and Notes columns, counting only entries the actor may see."""
+    """Annotate the Blocks and Notes columns, counting only entries the actor may see.
+
+    Staff who see only cards get the Blocks column (a desk must know not to lend) but no
+    Notes column: ``has_notes`` is not annotated for them at all.
+    """
     today = timezone.localdate()
     blocks = restrict(UserBlock.objects.all(), actor, Permission.USERS_VIEW).filter(
         Q(expiry_date__isnull=True) | Q(expiry_date__gte=today),
@@ -296,14 +322,13 @@ def with_list_columns(actor: User | None, users: QuerySet[User]) -> QuerySet[Use
     # "(SELECT id ... LIMIT 1) IS NOT NULL" rather than EXISTS: PostgreSQL may turn an EXISTS
     # into a hash of every active block and note in the institution, built for each search;
     # this form is only ever an index probe per listed user (25 a page).
-    return users.annotate(
-        has_blocks=IsNull(Subquery(blocks.order_by().values("pk")[:1]), False),
-        has_notes=IsNull(Subquery(notes.order_by().values("pk")[:1]), False),
-    )
+    users = users.annotate(has_blocks=IsNull(Subquery(blocks.order_by().values("pk")[:1]), False))
+    if not may_see_details(actor):
+        return users
+    return users.annotate(has_notes=IsNull(Subquery(notes.order_by().values("pk")[:1]), False))
 
 
-def effective_blocks(actor: User | None, user: User) -> list[dict[str, Any]]:
-    """Manual blocks in force plus the derived ones: inactive status, expired account."""
+def _blocks_in_force(actor: User | None, user: User) -> list[dict[str, Any]]:
     today = timezone.localdate()
     blocks: list[dict[str, Any]] = []
     if user.status == UserStatus.INACTIVE:
@@ -323,8 +348,77 @@ def effective_blocks(actor: User | None, user: User) -> list[dict[str, Any]]:
     return blocks
 
 
+def effective_blocks(actor: User | None, user: User) -> list[dict[str, Any]]:
+    """Manual blocks in force plus the derived ones: inactive status, expired account."""
+    require_details(actor)
+    return _blocks_in_force(actor, user)
+
+
+# --- the card ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserCard:
+    """What anyone who may find a user sees (seed 000): enough to serve them at a desk.
+
+    ``blocked`` says only whether a block is in force (a manual one within the viewer's
+    scope, or a derived one: inactive, expired) -- never which, nor why: "see a supervisor".
+    ``details`` says whether the viewer may see more than this card.
+    """
+
+    user: User
+    display_name: str
+    primary_id: str
+    record_type: str
+    user_group: str
+    status: str
+    expiry_date: datetime.date | None
+    expired: bool
+    picture_url: str
+    blocked: bool
+    details: bool
+
+
+def picture_url(user: User) -> str:
+    """<photo_server_url><identifier>.<photo_suffix> (seed 002 "Managing User Pictures")."""
+    config = UserManagementSettings.current()
+    if not config.photo_server_url:
+        return ""
+    if config.photo_identifier_type == "USERNAME":
+        name = user.primary_id
+    else:
+        match = (
+            UserIdentifier.objects.filter(user=user, id_type=config.photo_identifier_type)
+            .order_by("id")
+            .first()
+        )
+        if match is None:
+            return ""
+        name = match.value
+    return f"{config.photo_server_url}{name}.{config.photo_suffix}"
+
+
+def user_card(actor: User | None, user: User) -> UserCard:
+    """The card of a user already fetched through ``get_user`` (so within the actor's reach)."""
+    today = timezone.localdate()
+    return UserCard(
+        user=user,
+        display_name=user.display_name,
+        primary_id=user.primary_id,
+        record_type=user.record_type,
+        user_group=user.user_group,
+        status=user.status,
+        expiry_date=user.expiry_date,
+        expired=bool(user.expiry_date and user.expiry_date < today),
+        picture_url=picture_url(user),
+        blocked=bool(_blocks_in_force(actor, user)),
+        details=may_see_details(actor),
+    )
+
+
 def user_history(actor: User | None, user: User) -> QuerySet[AuditEvent]:
     """The History tab: every audited change of the record, newest first."""
+    require_details(actor)
     if not can(actor, Permission.USERS_VIEW_HISTORY):
         return AuditEvent.objects.none()
     return (
@@ -333,10 +427,11 @@ def user_history(actor: User | None, user: User) -> QuerySet[AuditEvent]:
 
 
 # --- the entries of one user's tabs ----------------------------------------------------------
-# Each takes a user already fetched through ``get_user`` (so an out-of-scope user never gets
-# this far) and narrows library-owned entries (notes, statistics, blocks) with ``restrict``,
-# so an entry of a library outside the actor's scope neither lists nor resolves. A missing or
-# hidden entry is ``NotFound``, which every interface maps to its 404.
+# Each takes the actor and a user already fetched through ``get_user`` (so an out-of-scope user
+# never gets this far). Staff who may only see cards are refused (``Forbidden``, 403) before
+# anything is read. Library-owned entries (notes, statistics, blocks) are narrowed with
+# ``restrict``, so an entry of a library outside the actor's scope neither lists nor resolves.
+# A missing or hidden entry is ``NotFound``, which every interface maps to its 404.
 
 
 def _one_entry(entries: QuerySet[Any], pk: int | str, what: str) -> Any:
@@ -346,7 +441,8 @@ def _one_entry(entries: QuerySet[Any], pk: int | str, what: str) -> Any:
     return entry
 
 
-def contact_entries(user: User, kind: str) -> QuerySet[Any]:
+def contact_entries(actor: User | None, user: User, kind: str) -> QuerySet[Any]:
+    require_details(actor)
     if kind == "address":
         return Address.objects.filter(user=user)
     if kind == "email":
@@ -356,23 +452,27 @@ def contact_entries(user: User, kind: str) -> QuerySet[Any]:
     raise NotFound("No such kind of contact information.", code="entry_not_found")
 
 
-def get_contact_entry(user: User, kind: str, pk: int | str) -> Address | Email | Phone:
-    entry: Address | Email | Phone = _one_entry(contact_entries(user, kind), pk, kind)
+def get_contact_entry(
+    actor: User | None, user: User, kind: str, pk: int | str
+) -> Address | Email | Phone:
+    entry: Address | Email | Phone = _one_entry(contact_entries(actor, user, kind), pk, kind)
     entry.user = user
     return entry
 
 
-def identifiers_of(user: User) -> QuerySet[UserIdentifier]:
+def identifiers_of(actor: User | None, user: User) -> QuerySet[UserIdentifier]:
+    require_details(actor)
     return UserIdentifier.objects.filter(user=user).order_by("-is_primary", "id")
 
 
-def get_identifier(user: User, pk: int | str) -> UserIdentifier:
-    entry: UserIdentifier = _one_entry(identifiers_of(user), pk, "identifier")
+def get_identifier(actor: User | None, user: User, pk: int | str) -> UserIdentifier:
+    entry: UserIdentifier = _one_entry(identifiers_of(actor, user), pk, "identifier")
     entry.user = user
     return entry
 
 
 def notes_of(actor: User | None, user: User) -> QuerySet[UserNote]:
+    require_details(actor)
     return restrict(UserNote.objects.filter(user=user), actor, Permission.USERS_VIEW)
 
 
@@ -383,6 +483,7 @@ def get_note(actor: User | None, user: User, pk: int | str) -> UserNote:
 
 
 def statistics_of(actor: User | None, user: User) -> QuerySet[UserStatistic]:
+    require_details(actor)
     return restrict(UserStatistic.objects.filter(user=user), actor, Permission.USERS_VIEW)
 
 
@@ -392,19 +493,23 @@ def get_statistic(actor: User | None, user: User, pk: int | str) -> UserStatisti
     return entry
 
 
+def blocks_of(actor: User | None, user: User) -> QuerySet[UserBlock]:
+    require_details(actor)
+    return restrict(UserBlock.objects.filter(user=user), actor, Permission.USERS_VIEW)
+
+
 def get_block(actor: User | None, user: User, pk: int | str) -> UserBlock:
-    entry: UserBlock = _one_entry(
-        restrict(user.blocks.all(), actor, Permission.USERS_VIEW), pk, "block"
-    )
+    entry: UserBlock = _one_entry(blocks_of(actor, user), pk, "block")
     entry.user = user
     return entry
 
 
-def attachments_of(user: User) -> QuerySet[UserAttachment]:
+def attachments_of(actor: User | None, user: User) -> QuerySet[UserAttachment]:
+    require_details(actor)
     return UserAttachment.objects.filter(user=user)
 
 
-def get_attachment(user: User, pk: int | str) -> UserAttachment:
-    entry: UserAttachment = _one_entry(attachments_of(user), pk, "attachment")
+def get_attachment(actor: User | None, user: User, pk: int | str) -> UserAttachment:
+    entry: UserAttachment = _one_entry(attachments_of(actor, user), pk, "attachment")
     entry.user = user
     return entry

@@ -66,6 +66,9 @@ GENERAL_FIELDS: dict[str, FieldSpec] = {
     "purge_date": FieldSpec("date", "Purge date"),
     "force_password_change": FieldSpec("bool", "Force password change on next login"),
     "mfa_enabled": FieldSpec("bool", "Multi-factor authentication"),
+    # Only holders of USERS_EDIT_RESTRICTED may set or clear these (accounts.actions).
+    "restricted_for_editing": FieldSpec("bool", "Restricted for editing"),
+    "disable_login_restrictions": FieldSpec("bool", "Disable all login restrictions"),
 }
 
 FIELD_LABELS = {name: spec.label for name, spec in GENERAL_FIELDS.items()}

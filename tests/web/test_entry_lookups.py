@@ -34,13 +34,14 @@ def test_each_lookup_finds_the_users_own_entry(user_manager, person):
     upload = SimpleUploadedFile("a.txt", b"hello", content_type="text/plain")
     attachment = actions.add_attachment(actor=SYSTEM, user=person, upload=upload)
 
-    assert selectors.get_contact_entry(person, "email", email.pk) == email
-    assert selectors.get_identifier(person, barcode.pk) == barcode
+    assert selectors.get_contact_entry(user_manager, person, "email", email.pk) == email
+    assert selectors.get_identifier(user_manager, person, barcode.pk) == barcode
     assert selectors.get_note(user_manager, person, note.pk) == note
     assert selectors.get_statistic(user_manager, person, statistic.pk) == statistic
     assert selectors.get_block(user_manager, person, block.pk) == block
-    assert selectors.get_attachment(person, attachment.pk) == attachment
-    assert [i.id_type for i in selectors.identifiers_of(person)] == ["PRIMARY", "BARCODE"]
+    assert selectors.get_attachment(user_manager, person, attachment.pk) == attachment
+    identifiers = selectors.identifiers_of(user_manager, person)
+    assert [i.id_type for i in identifiers] == ["PRIMARY", "BARCODE"]
 
 
 def test_entries_of_other_users_unknown_kinds_and_missing_entries_are_not_found(
@@ -49,15 +50,15 @@ def test_entries_of_other_users_unknown_kinds_and_missing_entries_are_not_found(
     email = other.emails.get()
     note = actions.add_note(actor=SYSTEM, user=other, note_type="OTHER", text="not yours")
     with pytest.raises(NotFound):
-        selectors.get_contact_entry(person, "email", email.pk)
+        selectors.get_contact_entry(user_manager, person, "email", email.pk)
     with pytest.raises(NotFound):
-        selectors.contact_entries(person, "fax")
+        selectors.contact_entries(user_manager, person, "fax")
     with pytest.raises(NotFound):
         selectors.get_note(user_manager, person, note.pk)
     with pytest.raises(NotFound):
-        selectors.get_identifier(person, 999999)
+        selectors.get_identifier(user_manager, person, 999999)
     with pytest.raises(NotFound):
-        selectors.get_attachment(person, 999999)
+        selectors.get_attachment(user_manager, person, 999999)
 
 
 def test_library_owned_entries_outside_the_scope_are_not_found(as_manager, user_manager, person):

@@ -3,6 +3,11 @@
 Tabs are plain links (``?tab=contact``) that htmx turns into partial swaps of
 ``#user-tabs``; every tab also renders as a full page. Library-owned entries are listed
 through ``restrict`` so entries of libraries outside the actor's scope do not show.
+
+Seed 000: staff who may not see patrons' details get one tab, the user's card
+(``accounts.selectors.user_card`` decides; its detail selectors refuse them anyway).
+Seed 002: Edit buttons are offered only where ``actions.may_change_user`` allows, so a user
+restricted for editing shows none to staff who may not edit restricted users.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from patronage.access.checks import can
 from patronage.access.decorators import requires
 from patronage.access.permissions import Permission
 from patronage.accounts import selectors
-from patronage.accounts.actions import CONTACT_TEXT_FIELDS
+from patronage.accounts.actions import CONTACT_TEXT_FIELDS, RESTRICTED_FIELDS, may_change_user
 from patronage.accounts.choices import (
     AccountType,
     CodeTable,
@@ -50,6 +55,8 @@ TABS = (
     ("history", "History"),
 )
 NOT_FOR_CONTACTS = {"identifiers", "blocks"}
+# The only tab of staff who see users' cards but not their details (seed 000).
+CARD_TABS = (("card", "User card"),)
 CONTACT_TABLES = {
     "address": CodeTable.ADDRESS_TYPE,
     "email": CodeTable.EMAIL_TYPE,
@@ -91,6 +98,8 @@ def signs_in_here(user: User) -> bool:
 
 
 def available_tabs(actor: User, user: User) -> list[tuple[str, str]]:
+    if not selectors.may_see_details(actor):
+        return list(CARD_TABS)
     tabs = []
     for key, label in TABS:
         if user.record_type == RecordType.CONTACT and key in NOT_FOR_CONTACTS:
@@ -102,18 +111,7 @@ def available_tabs(actor: User, user: User) -> list[tuple[str, str]]:
 
 
 def picture_url(user: User) -> str:
-    """<photo_server_url><identifier>.<photo_suffix> (seed 002 "Managing User Pictures")."""
-    config = UserManagementSettings.current()
-    if not config.photo_server_url:
-        return ""
-    if config.photo_identifier_type == "USERNAME":
-        name = user.primary_id
-    else:
-        match = selectors.identifiers_of(user).filter(id_type=config.photo_identifier_type).first()
-        if match is None:
-            return ""
-        name = match.value
-    return f"{config.photo_server_url}{name}.{config.photo_suffix}"
+    return selectors.picture_url(user)
 
 
 def general_values(user: User) -> dict[str, Any]:
@@ -155,7 +153,9 @@ def _general(actor: User, user: User, ctx: dict[str, Any]) -> None:
         for name in GENERAL_CODE_TABLES
     }
     ctx["picture_url"] = picture_url(user)
-    ctx["may_edit"] = can(actor, Permission.USERS_EDIT)
+    ctx["may_edit"] = may_change_user(actor, user)
+    ctx["may_edit_restricted"] = can(actor, Permission.USERS_EDIT_RESTRICTED)
+    ctx["restricted_fields"] = RESTRICTED_FIELDS
     ctx["signs_in_here"] = signs_in_here(user)
     ctx.setdefault("values", general_values(user))
     record_type = ctx["values"].get("record_type") or user.record_type
@@ -186,7 +186,7 @@ def _contact(actor: User, user: User, ctx: dict[str, Any]) -> None:
                 "values": contact_values(entry, kind),
                 "type_text": ", ".join(labels[kind].get(t, t) for t in entry.types),
             }
-            for entry in selectors.contact_entries(user, kind)
+            for entry in selectors.contact_entries(actor, user, kind)
         ]
         sections.append(
             {
@@ -197,14 +197,14 @@ def _contact(actor: User, user: User, ctx: dict[str, Any]) -> None:
             }
         )
     ctx["sections"] = sections
-    ctx["may_edit"] = can(actor, Permission.USERS_EDIT)
+    ctx["may_edit"] = may_change_user(actor, user)
 
 
 def _identifiers(actor: User, user: User, ctx: dict[str, Any]) -> None:
-    ctx["identifiers"] = selectors.identifiers_of(user)
+    ctx["identifiers"] = selectors.identifiers_of(actor, user)
     ctx["id_labels"] = code_labels(CodeTable.IDENTIFIER_TYPE) | {"PRIMARY": "Primary identifier"}
     ctx["id_type_options"] = code_options(CodeTable.IDENTIFIER_TYPE, user.record_type)
-    ctx["may_edit"] = can(actor, Permission.USERS_EDIT)
+    ctx["may_edit"] = may_change_user(actor, user)
 
 
 def _notes(actor: User, user: User, ctx: dict[str, Any]) -> None:
@@ -212,7 +212,7 @@ def _notes(actor: User, user: User, ctx: dict[str, Any]) -> None:
     ctx["note_labels"] = code_labels(CodeTable.NOTE_TYPE)
     ctx["note_type_options"] = code_options(CodeTable.NOTE_TYPE, user.record_type)
     ctx["library_options"] = library_options()
-    ctx["may_edit"] = can(actor, Permission.USERS_EDIT)
+    ctx["may_edit"] = may_change_user(actor, user)
 
 
 def _blocks(actor: User, user: User, ctx: dict[str, Any]) -> None:
@@ -220,7 +220,7 @@ def _blocks(actor: User, user: User, ctx: dict[str, Any]) -> None:
     ctx["block_labels"] = code_labels(CodeTable.BLOCK_TYPE)
     ctx["block_type_options"] = code_options(CodeTable.BLOCK_TYPE, user.record_type)
     ctx["library_options"] = library_options()
-    ctx["may_edit"] = can(actor, Permission.USERS_MANAGE_BLOCKS)
+    ctx["may_edit"] = may_change_user(actor, user, Permission.USERS_MANAGE_BLOCKS)
 
 
 def _statistics(actor: User, user: User, ctx: dict[str, Any]) -> None:
@@ -230,12 +230,12 @@ def _statistics(actor: User, user: User, ctx: dict[str, Any]) -> None:
     ctx["category_options"] = code_options(CodeTable.STATISTIC_CATEGORY, user.record_type)
     ctx["category_type_options"] = code_options(CodeTable.STATISTIC_CATEGORY_TYPE, user.record_type)
     ctx["library_options"] = library_options()
-    ctx["may_edit"] = can(actor, Permission.USERS_EDIT)
+    ctx["may_edit"] = may_change_user(actor, user)
 
 
 def _attachments(actor: User, user: User, ctx: dict[str, Any]) -> None:
-    ctx["attachments"] = selectors.attachments_of(user)
-    ctx["may_edit"] = can(actor, Permission.USERS_MANAGE_ATTACHMENTS)
+    ctx["attachments"] = selectors.attachments_of(actor, user)
+    ctx["may_edit"] = may_change_user(actor, user, Permission.USERS_MANAGE_ATTACHMENTS)
 
 
 def history_value_labels() -> dict[str, dict[str, str]]:
@@ -286,7 +286,13 @@ def _shown(value: Any, described: Mapping[str, str] | None = None) -> str:
     return described.get(str(value), str(value))
 
 
+def _card(actor: User, user: User, ctx: dict[str, Any]) -> None:
+    ctx["card"] = selectors.user_card(actor, user)
+    ctx["group_text"] = code_labels(CodeTable.USER_GROUP).get(user.user_group, user.user_group)
+
+
 TAB_BUILDERS = {
+    "card": _card,
     "general": _general,
     "contact": _contact,
     "identifiers": _identifiers,
@@ -308,10 +314,11 @@ def render_details(
     actor = staff(request)
     tabs = available_tabs(actor, user)
     if tab not in dict(tabs):
-        tab = "general"
+        tab = tabs[0][0]
     ctx: dict[str, Any] = {
         "nav": "users",
         "subject": user,
+        "card_only": not selectors.may_see_details(actor),
         "tabs": tabs,
         "tab": tab,
         "errors": {},

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from patronage.access.checks import can
 from patronage.access.decorators import requires
 from patronage.access.permissions import Permission
 from patronage.accounts import actions, selectors
@@ -56,6 +57,8 @@ EDITABLE = (
     "purge_date",
     "force_password_change",
 )
+# Offered (and compared) only to staff allowed to edit restricted users (seed 002).
+EDITABLE_IF_RESTRICTED_ALLOWED = ("restricted_for_editing", "disable_login_restrictions")
 MULTI = ("library_notices", "types")
 
 
@@ -82,11 +85,21 @@ def _failed(
     )
 
 
-def changed_fields(user: User, submitted: dict[str, Any]) -> dict[str, Any]:
+def editable_fields(editor: User) -> tuple[str, ...]:
+    """The fields the edit form offers ``editor``: the restriction flags only to those who may
+    set them, so a form without them never reads as "clear them"."""
+    if can(editor, Permission.USERS_EDIT_RESTRICTED):
+        return (*EDITABLE, *EDITABLE_IF_RESTRICTED_ALLOWED)
+    return EDITABLE
+
+
+def changed_fields(
+    user: User, submitted: dict[str, Any], editable: tuple[str, ...] = EDITABLE
+) -> dict[str, Any]:
     """Only what the person changed, so untouched fields are neither re-validated nor audited."""
     current = general_values(user)
     changes: dict[str, Any] = {}
-    for name in EDITABLE:
+    for name in editable:
         spec = GENERAL_FIELDS[name]
         if spec.kind == "codes":
             value: Any = sorted(v for v in submitted.get(name) or [] if v)
@@ -109,7 +122,7 @@ def changed_fields(user: User, submitted: dict[str, Any]) -> dict[str, Any]:
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = selectors.get_user(staff(request), pk)
     submitted = post_values(request, MULTI)
-    changes = changed_fields(user, submitted)
+    changes = changed_fields(user, submitted, editable_fields(staff(request)))
     if not changes:
         return _done(request, user, "general", "Nothing was changed.")
     try:
@@ -252,7 +265,7 @@ def _contact_data(request: HttpRequest, kind: str) -> dict[str, Any]:
 @domain_errors
 def contact_add(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     user = selectors.get_user(staff(request), pk)
-    selectors.contact_entries(user, kind)  # 404 for an unknown kind
+    selectors.contact_entries(staff(request), user, kind)  # 404 for an unknown kind
     try:
         actions.add_contact(
             actor=actor(request), user=user, kind=kind, data=_contact_data(request, kind)
@@ -267,7 +280,7 @@ def contact_add(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 @domain_errors
 def contact_edit(request: HttpRequest, pk: int, kind: str, entry_id: int) -> HttpResponse:
     user = selectors.get_user(staff(request), pk)
-    entry = selectors.get_contact_entry(user, kind, entry_id)
+    entry = selectors.get_contact_entry(staff(request), user, kind, entry_id)
     try:
         actions.update_contact(actor=actor(request), entry=entry, data=_contact_data(request, kind))
     except ValidationFailed as exc:
@@ -280,7 +293,7 @@ def contact_edit(request: HttpRequest, pk: int, kind: str, entry_id: int) -> Htt
 @domain_errors
 def contact_remove(request: HttpRequest, pk: int, kind: str, entry_id: int) -> HttpResponse:
     user = selectors.get_user(staff(request), pk)
-    entry = selectors.get_contact_entry(user, kind, entry_id)
+    entry = selectors.get_contact_entry(staff(request), user, kind, entry_id)
     actions.remove_contact(actor=actor(request), entry=entry)
     return _done(request, user, "contact", f"The {kind} was removed.")
 
@@ -326,7 +339,7 @@ def identifier_add(request: HttpRequest, pk: int) -> HttpResponse:
 @domain_errors
 def identifier_remove(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
     user = selectors.get_user(staff(request), pk)
-    entry = selectors.get_identifier(user, entry_id)
+    entry = selectors.get_identifier(staff(request), user, entry_id)
     try:
         actions.remove_identifier(actor=actor(request), identifier=entry)
     except ValidationFailed as exc:
@@ -428,12 +441,12 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _done(request, user, "attachments", f"{upload.name} was attached.")
 
 
-@requires(Permission.USERS_VIEW)
+@requires(Permission.USERS_VIEW_DETAILS)
 @domain_errors
 def attachment_download(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
-    """The file itself, only for staff who can see the user it belongs to."""
+    """The file itself, only for staff who may see the details of the user it belongs to."""
     user = selectors.get_user(staff(request), pk)
-    entry = selectors.get_attachment(user, entry_id)
+    entry = selectors.get_attachment(staff(request), user, entry_id)
     try:
         handle = entry.file.open("rb")
     except (FileNotFoundError, ValueError) as exc:
@@ -449,6 +462,6 @@ def attachment_download(request: HttpRequest, pk: int, entry_id: int) -> HttpRes
 @domain_errors
 def attachment_remove(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
     user = selectors.get_user(staff(request), pk)
-    entry = selectors.get_attachment(user, entry_id)
+    entry = selectors.get_attachment(staff(request), user, entry_id)
     actions.remove_attachment(actor=actor(request), attachment=entry)
     return _done(request, user, "attachments", f"{entry.name} was removed.")

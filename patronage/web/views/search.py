@@ -2,7 +2,8 @@
 
 Seed 000: looking people up by name needs its own permission. Without it, exact primary
 IDs, identifiers and email addresses still work, and the list of all users is not offered
-either (browsing the whole list is a lookup by name by another route).
+either (browsing the whole list is a lookup by name by another route). Staff who see only
+users' cards get only the card's columns (no account type, job category or Notes).
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from patronage.access.checks import can
 from patronage.access.decorators import requires
 from patronage.access.permissions import Permission
 from patronage.accounts.choices import AccountType, CodeTable
-from patronage.accounts.selectors import SearchField, StatusFilter, UserSearch, search_users
+from patronage.accounts.selectors import (
+    SearchField,
+    StatusFilter,
+    UserSearch,
+    may_see_details,
+    search_users,
+)
 
 from ..common import domain_errors, render_page, staff
 from ..options import code_labels, code_options, record_type_options, role_options
@@ -35,6 +42,8 @@ STATUS_OPTIONS = [
     (StatusFilter.INACTIVE, "Not active or expired"),
 ]
 # Column → (sort when ascending, sort when descending); only the sorts the selector offers.
+# Columns only staff allowed to see patrons' details get.
+DETAIL_COLUMNS = {"account_type", "job_category", "notes"}
 SORTABLE = {
     "name": ("name", "-name"),
     "expiry_date": ("expiry_date", "-expiry_date"),
@@ -71,7 +80,7 @@ def _params(search: UserSearch, **override: str) -> str:
     return urlencode({k: v for k, v in params.items() if v and not (k == "field" and v == "all")})
 
 
-def _columns(search: UserSearch) -> list[dict[str, Any]]:
+def _columns(search: UserSearch, details: bool = True) -> list[dict[str, Any]]:
     columns = []
     for key, label in [
         ("active", "Active"),
@@ -86,6 +95,8 @@ def _columns(search: UserSearch) -> list[dict[str, Any]]:
         ("blocks", "Blocks"),
         ("notes", "Notes"),
     ]:
+        if key in DETAIL_COLUMNS and not details:
+            continue
         column: dict[str, Any] = {"key": key, "label": label}
         if key in SORTABLE:
             ascending, descending = SORTABLE[key]
@@ -104,6 +115,7 @@ def user_search(request: HttpRequest) -> HttpResponse:
     actor = staff(request)
     search = _search_from(request)
     may_browse = can(actor, Permission.USERS_SEARCH_BY_NAME)
+    details = may_see_details(actor)
     filtered = bool(search.query.strip()) or any(getattr(search, f) for f in FILTERS)
     page = None
     if search.query.strip() or may_browse:
@@ -115,7 +127,8 @@ def user_search(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filtered": filtered,
         "may_browse": may_browse,
-        "columns": _columns(search),
+        "details": details,
+        "columns": _columns(search, details),
         "params": _params(search),
         "field_options": FIELD_OPTIONS,
         "record_type_options": record_type_options(),
