@@ -20,6 +20,7 @@ from ninja.security import django_auth
 from ninja.utils import contribute_operation_callback
 from pydantic import AfterValidator, Field
 
+from patronage.access.api_key_auth import api_key_auth
 from patronage.access.checks import can
 from patronage.access.permissions import Permission
 from patronage.errors import DomainError, Forbidden
@@ -32,9 +33,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Who may call the API: the staff UI's session (with its CSRF token). API keys come later and
-# are added to this list; every auth class must set ``request.user`` to the acting user.
-API_AUTH: list[Any] = [django_auth]
+# Who may call the API: an API key (``access.api_key_auth``: a key, when presented, decides),
+# else the staff UI's session (with its CSRF token). Every auth class sets ``request.user``.
+API_AUTH: list[Any] = [api_key_auth, django_auth]
 
 # The largest primary key either database stores; larger path ids are refused as input
 # instead of overflowing the database driver.

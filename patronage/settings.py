@@ -5,6 +5,7 @@ Defaults give a zero-set-up SQLite installation under ``var/`` that is safe to e
 DEBUG is off and cookies are HTTPS-only unless explicitly relaxed.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Sessions end when the account's power shrinks (after messages: it leaves one).
+    "patronage.access.middleware.AuthEpochMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -180,6 +183,15 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Sign-in security (docs/security.md): throttling of failed sign-ins, held in the database.
+LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "0"))  # 0: as above
+LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", str(15 * 60)))  # seconds
+# Staff (role holders) sign in only from these CIDR ranges; empty: from anywhere (seed 002).
+STAFF_LOGIN_IP_RANGES = env_list("STAFF_LOGIN_IP_RANGES", "")
+for _cidr in STAFF_LOGIN_IP_RANGES:
+    ipaddress.ip_network(_cidr, strict=False)  # a typo stops the start, not a sign-in
 
 # Attachments: a size limit and a content-type allow-list (seed 002, "Managing User Attachments").
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))

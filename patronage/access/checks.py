@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 ScopeKey = tuple[str, int]
 IN_LIBRARY = "IN_LIBRARY"
 _CACHE_ATTR = "_patronage_authz"
+# Set by API-key authentication on the owner's instance: the permissions the key may use
+# (a frozenset; None or absent: all the owner holds). Coverage keeps only those.
+KEY_PERMISSIONS_ATTR = "_patronage_key_permissions"
 M = TypeVar("M", bound=models.Model)
 
 
@@ -86,6 +89,9 @@ def coverage_by_permission(user: User) -> dict[str, Coverage]:
                     coverage.everywhere = True
                 else:
                     coverage.keys |= keys
+    key_permissions = getattr(user, KEY_PERMISSIONS_ATTR, None)
+    if key_permissions is not None:
+        table = {p: c for p, c in table.items() if p in key_permissions}
     setattr(user, _CACHE_ATTR, table)
     return table
 

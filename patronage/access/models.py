@@ -185,3 +185,82 @@ class RoleAssignmentRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_basis_display()} {self.code} → {self.role}"
+
+
+# --- sign-in security: throttling, second factor, API keys ------------------------------------
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in (wrong password or wrong second-factor code), kept for the
+    throttling window only. In the database so that the limit holds across processes.
+
+    The attempted primary ID is stored as a keyed digest, never as typed: people do type
+    their password into the ID field."""
+
+    id_digest = models.CharField(max_length=64)
+    ip = models.CharField(max_length=64, blank=True, default="")
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["id_digest", "occurred_at"], name="login_failure_id_time"),
+            models.Index(fields=["ip", "occurred_at"], name="login_failure_ip_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.ip}"
+
+
+class TotpCounter(models.Model):
+    """The last TOTP time step a user signed in with: a code is accepted once only."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_counter"
+    )
+    last_timestep = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.last_timestep}"
+
+
+class ApiKey(models.Model):
+    """A key that acts as its owner, with at most the permissions it lists (empty: all the
+    owner holds), read-only if so marked. Only a digest of the key is stored; the key itself
+    is shown once, when it is created."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(
+        max_length=8, help_text="The key's first characters, to tell keys apart"
+    )
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the key")
+    permissions = models.JSONField(
+        default=list, blank=True, help_text="Permission values the key may use (empty: all)"
+    )
+    read_only = models.BooleanField(default=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "revoked_at"], name="apikey_owner_revoked")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired else "active"

@@ -147,9 +147,13 @@ def _stamp(user: User, actor: Actor, *, created: bool = False) -> None:
 
 def end_sessions(user: User) -> None:
     """The account's power shrank: every session signed in before now ends at its next
-    request (sessions remember the ``auth_epoch`` they began under)."""
+    request (sessions remember the ``auth_epoch`` they began under), and every API key of
+    the account is revoked now (see ``access.api_key_actions.revoke_all_keys``)."""
+    from patronage.access.api_key_actions import revoke_all_keys  # access imports accounts
+
     User.objects.filter(pk=user.pk).update(auth_epoch=F("auth_epoch") + 1)
     user.refresh_from_db(fields=["auth_epoch"])
+    revoke_all_keys(user)
 
 
 def _touch(user: User, actor: Actor) -> None:
@@ -320,7 +324,7 @@ def update_user(*, actor: Actor, user: User, fields: Mapping[str, Any], reason: 
         # Marking a user inactive is equivalent to blocking the account (seed 002).
         user.status_date = timezone.localdate()
         if user.status == UserStatus.INACTIVE:
-            user.auth_epoch += 1
+            end_sessions(user)  # and revokes the API keys; the save below keeps the epoch
     if before["primary_id"] != user.primary_id:
         primary = user.identifiers.get(is_primary=True)
         primary.value, primary.key = user.primary_id, identifier_key(user.primary_id)

@@ -3,21 +3,18 @@ from django.urls import include, path
 
 from patronage.access.decorators import public
 
-from .views import config, details, details_edit, home, quick_add, search
+from .views import config, details, details_edit, home, quick_add, search, signin
 
 app_name = "web"
 
 # Class-based views return HttpResponseBase; the decorator's narrower hint does not matter here.
-login_view = public(
-    auth_views.LoginView.as_view(  # type: ignore[arg-type]
-        template_name="web/login.html", next_page="web:home", redirect_authenticated_user=True
-    )
-)
 logout_view = public(auth_views.LogoutView.as_view(next_page="web:login"))  # type: ignore[arg-type]
 
 urlpatterns = [
     path("", home.home, name="home"),
-    path("login/", login_view, name="login"),
+    path("login/", signin.login_view, name="login"),
+    path("login/verify/", signin.verify_view, name="login_verify"),
+    path("login/enroll/", signin.enroll_view, name="login_enroll"),
     path("logout/", logout_view, name="logout"),
     path("users/", search.user_search, name="user_search"),
     path("users/new/", quick_add.user_add, name="user_add"),

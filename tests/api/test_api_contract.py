@@ -58,6 +58,11 @@ OPERATIONS: list[tuple[str, str, Any, Permission]] = [
     ("DELETE", "/users/{user}/statistics/{statistic}", None, P.USERS_EDIT),
     ("POST", "/users/{user}/blocks", {"block_type": "CONDUCT"}, P.USERS_MANAGE_BLOCKS),
     ("DELETE", "/users/{user}/blocks/{block}", None, P.USERS_MANAGE_BLOCKS),
+    # API keys (tests/security/test_api_keys.py covers them in depth)
+    ("GET", "/api-keys", None, P.APIKEYS_MANAGE),
+    ("POST", "/api-keys", {"name": "SIS import"}, P.APIKEYS_MANAGE),
+    ("GET", "/api-keys/{apikey}", None, P.APIKEYS_MANAGE),
+    ("DELETE", "/api-keys/{apikey}", None, P.APIKEYS_MANAGE),
 ]
 IDS = [f"{method} {path}" for method, path, _, _ in OPERATIONS]
 
@@ -73,6 +78,7 @@ def ids_of(owner: Any, **overrides: Any) -> dict[str, Any]:
         "note": owner.notes.get(owner__code="MAIN").pk,
         "statistic": owner.statistics.get(owner__code="MAIN").pk,
         "block": owner.blocks.get(owner__code="MAIN").pk,
+        "apikey": 1,  # refused before the key is looked up
     }
     return {**values, **overrides}
 
