@@ -58,6 +58,15 @@ OPERATIONS: list[tuple[str, str, Any, Permission]] = [
     ("DELETE", "/users/{user}/statistics/{statistic}", None, P.USERS_EDIT),
     ("POST", "/users/{user}/blocks", {"block_type": "CONDUCT"}, P.USERS_MANAGE_BLOCKS),
     ("DELETE", "/users/{user}/blocks/{block}", None, P.USERS_MANAGE_BLOCKS),
+    # Roles, grants and access reports (tests/roles/test_api.py covers them in depth)
+    ("GET", "/roles", None, P.ROLES_VIEW),
+    ("GET", "/users/{user}/grants", None, P.ROLES_VIEW),
+    ("POST", "/users/{user}/grants", {"role": "ANALYTICS_OPERATOR"}, P.ROLES_GRANT),
+    ("DELETE", "/grants/{grant}?reason=left", None, P.ROLES_GRANT),
+    ("PUT", "/users/{user}/login-model", {"login_model": "VIEW"}, P.ROLES_GRANT),
+    ("GET", "/users/{user}/proposed-roles", None, P.ROLES_VIEW),
+    ("GET", "/reports/permission-holders", None, P.REPORTS_ACCESS),
+    ("GET", "/reports/who-can-see/{user}", None, P.REPORTS_ACCESS),
     # API keys (tests/security/test_api_keys.py covers them in depth)
     ("GET", "/api-keys", None, P.APIKEYS_MANAGE),
     ("POST", "/api-keys", {"name": "SIS import"}, P.APIKEYS_MANAGE),
@@ -78,6 +87,7 @@ def ids_of(owner: Any, **overrides: Any) -> dict[str, Any]:
         "note": owner.notes.get(owner__code="MAIN").pk,
         "statistic": owner.statistics.get(owner__code="MAIN").pk,
         "block": owner.blocks.get(owner__code="MAIN").pk,
+        "grant": 1,  # refused before the grant is looked up
         "apikey": 1,  # refused before the key is looked up
     }
     return {**values, **overrides}
