@@ -303,7 +303,8 @@ ADMINISTRATION = [
         scope_types=[LIBRARY, INSTITUTION],
         is_admin=True,
         requires_mfa=True,
-        grantable=["USER_MANAGER", "USER_ADMINISTRATOR", *FULFILLMENT_CODES],
+        # Only roles whose functions it holds itself: nobody grants more than they hold.
+        grantable=["USER_MANAGER", "USER_ADMINISTRATOR"],
     ),
     RoleSpec(
         code="FULFILLMENT_ADMINISTRATOR",

@@ -329,7 +329,7 @@ def test_only_roles_marked_grantable_by_the_administrators_role(two_libraries):
 
 def test_nobody_grants_more_than_they_hold(two_libraries):
     law, _ = two_libraries
-    # A User Administrator may grant fulfillment roles, but holds no fulfillment functions.
+    # A User Administrator holds no fulfillment functions, so its role does not offer them.
     user_admin = make_staff("USER_ADMINISTRATOR", scope=law)
     staff = custom_staff()
     assert (
@@ -341,9 +341,28 @@ def test_nobody_grants_more_than_they_hold(two_libraries):
                 scope=make_desk(law),
             )
         )
-        == "escalation"
+        == "not_delegated"
     )
     assert grant_role(actor=actor_for(user_admin), user=staff, role=role("USER_MANAGER"), scope=law)
+    # Should a role's grantable list ever reach past what it holds, the permissions decide.
+    Role.objects.create(
+        code="LOCAL_GRANTOR",
+        name="Local grantor",
+        permissions=[Permission.ROLES_GRANT],
+        scope_types=["INSTITUTION"],
+        grantable=["RESOURCE_MANAGEMENT_OPERATOR"],
+    )
+    grantor = make_staff("LOCAL_GRANTOR")
+    assert (
+        refused_code(
+            lambda: grant_role(
+                actor=actor_for(grantor),
+                user=custom_staff(),
+                role=role("RESOURCE_MANAGEMENT_OPERATOR"),
+            )
+        )
+        == "escalation"
+    )
 
 
 def test_refused_attempts_are_logged(two_libraries):
