@@ -17,18 +17,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from patronage.access.actions import grant_role, set_login_model
+from patronage.access.commands import TRUSTED, PatronageCommand
 from patronage.access.models import Role, RoleGrant
 from patronage.accounts import actions
 from patronage.accounts.demo_data import CITIES, FIRST_NAMES, LAST_NAMES, STREETS, ascii_slug
 from patronage.accounts.models import User, UserIdentifier, identifier_key
-from patronage.audit.context import Actor, Channel
+from patronage.audit.context import Actor
 from patronage.errors import DomainError
 from patronage.organization.models import (
     AcquisitionsUnit,
@@ -498,7 +499,11 @@ def ensure_admin(actor: Actor, password: str) -> User:
     return user
 
 
-class Command(BaseCommand):
+class Command(PatronageCommand):
+    # A fresh install has no users yet, so no role could grant this: any shell operator may
+    # run it. With --as, the actions check that user's permissions as they write.
+    required_permission = TRUSTED
+    cli_job = "demo"
     help = (
         "Load a demo institution (2 libraries, 50 staff, 500 patrons, 2 vendor contacts) "
         "and set a new password for the demo administrator 'admin'. Safe to run again."
@@ -519,7 +524,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = options["password"] or secrets.token_urlsafe(12)
-        actor = Actor.system(Channel.CLI, job="demo")
+        actor = self.actor
         plan = DemoPlan(today=timezone.localdate())
         people = [
             *plan.staff(),

@@ -6,7 +6,10 @@
     patronage users find "doe" --field name
 
 The shell is trusted: commands act as the system (channel "cli"), every write goes through
-the actions and is audited as such. Per-user CLI permissions come later.
+the actions and is audited as such. With ``--as PRIMARY_ID`` (or ``PATRONAGE_CLI_USER``) they
+act as that staff user instead, who must hold the subcommand's permission (``add``: create
+users; ``show``, ``find``: view users), and see only what that user sees: a name search only
+with the permission to look users up by name, as in the UI (``patronage.access.commands``).
 
 Exit codes: 0 done; 1 refused (the reasons on stderr, one field per line) or not found;
 2 a possible duplicate needs confirmation (answer the prompt, or pass --yes).
@@ -18,11 +21,13 @@ import getpass
 import sys
 from typing import IO, Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from patronage.audit.context import Actor, Channel
+from patronage.access.checks import restrict
+from patronage.access.commands import PatronageCommand
+from patronage.access.permissions import Permission
 from patronage.errors import ConfirmationRequired, DomainError, ValidationFailed
 
 from ... import actions, selectors
@@ -41,8 +46,13 @@ def option_name(field: str) -> str:
     return "--" + field.replace("_", "-")
 
 
-class Command(BaseCommand):
+class Command(PatronageCommand):
     help = "Add, show and find user records."
+    required_permission = {
+        "add": Permission.USERS_CREATE,
+        "show": Permission.USERS_VIEW,
+        "find": Permission.USERS_VIEW,
+    }
     # call_command(..., stdin=...) lets tests answer the prompt and feed --password-stdin.
     stealth_options = ("stdin",)
 
@@ -95,7 +105,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdin: IO[str] = options.get("stdin") or sys.stdin
-        self.actor = Actor.system(Channel.CLI)
         subcommand = options["subcommand"]
         try:
             if subcommand == "add":
@@ -157,7 +166,7 @@ class Command(BaseCommand):
 
     def show(self, primary_id: str) -> None:
         user = (
-            trusted_users()
+            self.visible_users()
             .filter(identifiers__key=identifier_key(primary_id), identifiers__is_primary=True)
             .first()
         )
@@ -182,8 +191,8 @@ class Command(BaseCommand):
             ("Emails", [preferred(e.address, e.preferred) for e in user.emails.all()]),
             ("Phones", [preferred(p.number, p.preferred) for p in user.phones.all()]),
             ("Addresses", [preferred(str(a), a.preferred) for a in user.addresses.all()]),
-            ("Blocks", [b.block_type for b in user.blocks.all()]),
-            ("Notes", [f"{n.note_type}: {n.text}" for n in user.notes.all()]),
+            ("Blocks", [b.block_type for b in self.library_owned(user.blocks.all())]),
+            ("Notes", [f"{n.note_type}: {n.text}" for n in self.library_owned(user.notes.all())]),
         ]
         for title, lines in entries:
             if lines:
@@ -192,7 +201,17 @@ class Command(BaseCommand):
                     write(f"  {line}")
 
     def find(self, query: str, field: str, limit: int) -> None:
-        users = list(find_users(query, field)[: max(limit, 1)])
+        if self.actor.user is None:
+            found = find_users(query, field)
+        else:
+            search = selectors.UserSearch(query=query, field=field)
+            found = selectors.search_users(self.actor.user, search)
+            if search.name_search_refused:
+                self.stderr.write(
+                    f"{self.actor.user.primary_id} may not look users up by name: "
+                    "only exact identifiers and email addresses were matched."
+                )
+        users = list(found[: max(limit, 1)])
         if not users:
             self.stdout.write("No users found.")
             return
@@ -200,7 +219,7 @@ class Command(BaseCommand):
             flags = "".join(
                 flag
                 for flag, column in (("B", "has_blocks"), ("N", "has_notes"))
-                if getattr(user, column)
+                if getattr(user, column, False)  # no Notes column for card-only staff
             )
             expiry = f"{user.expiry_date:%Y-%m-%d}" if user.expiry_date else "-"
             self.stdout.write(
@@ -217,10 +236,23 @@ class Command(BaseCommand):
                 )
             )
 
+    # --- what the actor sees -----------------------------------------------------------------
+
+    def visible_users(self) -> QuerySet[User]:
+        if self.actor.user is None:
+            return trusted_users()
+        return selectors.visible_users(self.actor.user)
+
+    def library_owned(self, entries: QuerySet[Any]) -> QuerySet[Any]:
+        """Notes and blocks of libraries outside the acting user's scope are left out."""
+        if self.actor.user is None:
+            return entries
+        return restrict(entries, self.actor.user, Permission.USERS_VIEW)
+
 
 # --- reading as the trusted operator ----------------------------------------------------------
-# The selectors narrow to what an acting *user* may see, and the shell has no user (yet): it
-# sees every record. When CLI users get their own permissions, these become the selectors.
+# The selectors narrow to what an acting *user* may see; the trusted operator (no --as) has
+# no user and sees every record.
 
 
 def trusted_users() -> QuerySet[User]:
