@@ -18,15 +18,15 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from patronage.access.api_key_actions import create_api_key, keys_of, revoke_api_key
+from patronage.access.commands import PatronageCommand
 from patronage.access.models import ApiKey
 from patronage.access.permissions import Permission
 from patronage.accounts.management.commands.users import refusal
 from patronage.accounts.models import User, identifier_key
-from patronage.audit.context import Actor, Channel
 from patronage.errors import DomainError
 
 
@@ -49,9 +49,8 @@ def _expiry(value: str | None) -> datetime.datetime | None:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-class Command(BaseCommand):
+class Command(PatronageCommand):
     help = "Create, list and revoke API keys."
-    # What this command does, in the permission vocabulary (for per-user CLI permissions).
     required_permission = Permission.APIKEYS_MANAGE
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -75,7 +74,7 @@ class Command(BaseCommand):
         revoke.add_argument("--reason", default="")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = Actor.system(Channel.CLI)
+        actor = self.actor
         try:
             if options["subcommand"] == "create":
                 owner = _user(options["user"])
