@@ -434,10 +434,11 @@ def user_history(actor: User | None, user: User) -> QuerySet[AuditEvent]:
 # A missing or hidden entry is ``NotFound``, which every interface maps to its 404.
 
 
-def _one_entry(entries: QuerySet[Any], pk: int | str, what: str) -> Any:
+def _one_entry(user: User, entries: QuerySet[Any], pk: int | str, what: str) -> Any:
     entry = entries.filter(pk=pk).first()
     if entry is None:
         raise NotFound(f"This user has no such {what}.", code=f"{what}_not_found")
+    entry.user = user  # already fetched (and scoped): spare the actions a query for it
     return entry
 
 
@@ -455,9 +456,7 @@ def contact_entries(actor: User | None, user: User, kind: str) -> QuerySet[Any]:
 def get_contact_entry(
     actor: User | None, user: User, kind: str, pk: int | str
 ) -> Address | Email | Phone:
-    entry: Address | Email | Phone = _one_entry(contact_entries(actor, user, kind), pk, kind)
-    entry.user = user
-    return entry
+    return _one_entry(user, contact_entries(actor, user, kind), pk, kind)
 
 
 def identifiers_of(actor: User | None, user: User) -> QuerySet[UserIdentifier]:
@@ -466,9 +465,7 @@ def identifiers_of(actor: User | None, user: User) -> QuerySet[UserIdentifier]:
 
 
 def get_identifier(actor: User | None, user: User, pk: int | str) -> UserIdentifier:
-    entry: UserIdentifier = _one_entry(identifiers_of(actor, user), pk, "identifier")
-    entry.user = user
-    return entry
+    return _one_entry(user, identifiers_of(actor, user), pk, "identifier")
 
 
 def notes_of(actor: User | None, user: User) -> QuerySet[UserNote]:
@@ -477,9 +474,7 @@ def notes_of(actor: User | None, user: User) -> QuerySet[UserNote]:
 
 
 def get_note(actor: User | None, user: User, pk: int | str) -> UserNote:
-    entry: UserNote = _one_entry(notes_of(actor, user), pk, "note")
-    entry.user = user
-    return entry
+    return _one_entry(user, notes_of(actor, user), pk, "note")
 
 
 def statistics_of(actor: User | None, user: User) -> QuerySet[UserStatistic]:
@@ -488,9 +483,7 @@ def statistics_of(actor: User | None, user: User) -> QuerySet[UserStatistic]:
 
 
 def get_statistic(actor: User | None, user: User, pk: int | str) -> UserStatistic:
-    entry: UserStatistic = _one_entry(statistics_of(actor, user), pk, "statistic")
-    entry.user = user
-    return entry
+    return _one_entry(user, statistics_of(actor, user), pk, "statistic")
 
 
 def blocks_of(actor: User | None, user: User) -> QuerySet[UserBlock]:
@@ -499,9 +492,7 @@ def blocks_of(actor: User | None, user: User) -> QuerySet[UserBlock]:
 
 
 def get_block(actor: User | None, user: User, pk: int | str) -> UserBlock:
-    entry: UserBlock = _one_entry(blocks_of(actor, user), pk, "block")
-    entry.user = user
-    return entry
+    return _one_entry(user, blocks_of(actor, user), pk, "block")
 
 
 def attachments_of(actor: User | None, user: User) -> QuerySet[UserAttachment]:
@@ -510,6 +501,4 @@ def attachments_of(actor: User | None, user: User) -> QuerySet[UserAttachment]:
 
 
 def get_attachment(actor: User | None, user: User, pk: int | str) -> UserAttachment:
-    entry: UserAttachment = _one_entry(attachments_of(actor, user), pk, "attachment")
-    entry.user = user
-    return entry
+    return _one_entry(user, attachments_of(actor, user), pk, "attachment")
