@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from patronage.accounts.actions import end_sessions
 from patronage.accounts.choices import CodeTable, RecordType
-from patronage.accounts.models import CodeTableEntry, User
+from patronage.accounts.models import CodeTableEntry, User, new_grants_token
 from patronage.audit.actions import record
 from patronage.audit.context import Actor
 from patronage.errors import DomainError, ValidationFailed
@@ -268,7 +268,7 @@ def _grant(
             "role", f"{user.display_name} already holds {role.name} there.", "already_held"
         )
     grant.save()
-    forget(user)
+    grants_changed(user)
     record(
         actor=actor,
         verb="role.granted",
@@ -279,6 +279,15 @@ def _grant(
         details={"role": role.code, "scope_type": scope_type, "note": grant.note},
     )
     return grant
+
+
+def grants_changed(user: User) -> None:
+    """Every write to a user's grants ends here, in the same transaction: the account gets a
+    new ``grants_token``, so no process uses decisions cached under the old one
+    (``access.checks``), and this instance forgets its own."""
+    user.grants_token = new_grants_token()
+    User.objects.filter(pk=user.pk).update(grants_token=user.grants_token)
+    forget(user)
 
 
 def revoke_grant(*, actor: Actor, grant: RoleGrant, reason: str = "") -> None:
@@ -309,7 +318,7 @@ def _revoke(*, actor: Actor, grant: RoleGrant, reason: str, via_login_model: boo
     grant.revoked_at = timezone.now()
     grant.save(update_fields=["revoked_at"])
     end_sessions(grant.user)
-    forget(grant.user)
+    grants_changed(grant.user)
     record(
         actor=actor,
         verb="role.revoked",
@@ -389,7 +398,7 @@ def set_login_model(*, actor: Actor, user: User, login_model: str, reason: str =
         reason=reason,
         changes=[{"field": "login_model", "old": previous, "new": login_model}],
     )
-    forget(user)
+    grants_changed(user)
     return user
 
 

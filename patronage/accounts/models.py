@@ -8,6 +8,7 @@ needs configuration (code tables, regular expressions, mandatory fields) is chec
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from typing import Any
 
@@ -29,6 +30,10 @@ from .choices import (
 )
 
 ALL_RECORD_TYPES = [choice.value for choice in RecordType]
+
+
+def new_grants_token() -> int:
+    return secrets.randbits(63)
 
 
 def identifier_key(value: str) -> str:
@@ -214,6 +219,11 @@ class User(AbstractBaseUser):
     # Raised whenever the account's power shrinks (deactivation, a role removed): sessions
     # signed in under an older value end at their next request.
     auth_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # Replaced by a new random value whenever the account's grants change (any grant added,
+    # revoked or changed, a change of login model): decisions cached for the old value are
+    # never used again (``access.checks``). Random, not a counter, so that a row that reuses
+    # a primary key (SQLite after a rolled-back insert) never meets an old entry.
+    grants_token = models.BigIntegerField(default=new_grants_token, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
