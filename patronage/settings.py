@@ -64,6 +64,10 @@ INSTALLED_APPS = [
     "patronage.accounts",
     "patronage.access",
     "patronage.audit",
+    "patronage.circulation",
+    "patronage.approvals",
+    "patronage.privacy",
+    "patronage.sis",
     "patronage.web",
 ]
 

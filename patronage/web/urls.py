@@ -81,4 +81,8 @@ urlpatterns = [
     path("config/user-settings/", config.user_settings, name="user_settings"),
     path("", include("patronage.web.urls_security")),
     path("", include("patronage.web.urls_access")),
+    path("", include("patronage.web.urls_circulation")),
+    path("", include("patronage.web.urls_approvals")),
+    path("", include("patronage.web.urls_privacy")),
+    path("", include("patronage.web.urls_sis")),
 ]

@@ -1,0 +1,5 @@
+"""The access governance part of the native API (mounted in ``patronage.api``)."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,1 @@
+"""Loans, items, blocks, the fines and fees ledger, proxies, deletion and purge (seed 002)."""

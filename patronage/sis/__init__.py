@@ -1,0 +1,1 @@
+"""Student-information-system imports, profiles, jobs and reports (seed 002)."""

@@ -1,0 +1,5 @@
+"""The sis synchronisation part of the native API (mounted in ``patronage.api``)."""
+
+from ninja import Router
+
+router = Router()
