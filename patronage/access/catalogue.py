@@ -135,6 +135,7 @@ ROLE_TYPES = [
                 [
                     P.USERS_VIEW,
                     P.FULFILLMENT_LOANS,
+                    P.FULFILLMENT_LOAN_VIEW,
                     P.FULFILLMENT_REQUESTS,
                     P.FULFILLMENT_MARK_MISSING,
                     P.FULFILLMENT_WORK_ORDERS,
@@ -151,6 +152,8 @@ ROLE_TYPES = [
                     P.FULFILLMENT_PICK_LISTS,
                     P.FINES_VIEW,
                     P.FINES_PAY,
+                    P.FINES_CREATE,
+                    P.FINES_DISPUTE,
                 ],
             ),
             (
@@ -161,7 +164,12 @@ ROLE_TYPES = [
                     P.USERS_SEARCH_BY_NAME,
                     P.USERS_VIEW_DETAILS,
                     P.USERS_MANAGE_BLOCKS,
+                    P.USERS_MANAGE_PROXIES,
                     P.FULFILLMENT_CONFIG,
+                    P.FULFILLMENT_ITEMS,
+                    P.FINES_WAIVE,
+                    P.FINES_CREDIT,
+                    P.FINES_EXPORT,
                 ],
             ),
         ],
@@ -272,7 +280,12 @@ USER_MANAGEMENT = [
     P.USERS_DELETE,
     P.USERS_MANAGE_BLOCKS,
     P.USERS_MANAGE_ATTACHMENTS,
+    P.USERS_MANAGE_PROXIES,
     P.USERS_VIEW_HISTORY,
+    # Deleting a user (seed 002) may mean waiving its fees first.
+    P.FINES_VIEW,
+    P.FINES_WAIVE,
+    P.FULFILLMENT_LOAN_VIEW,
 ]
 
 ADMINISTRATION = [

@@ -51,6 +51,15 @@ class Permission(models.TextChoices):
     FULFILLMENT_CONFIG = "fulfillment:config:manage", "Configure fulfillment"
     FINES_VIEW = "fines:fee:view", "View fines and fees"
     FINES_PAY = "fines:fee:pay", "Accept payment of fines and fees"
+    # Patron services (issue 7): the fines and fees ledger, loans, proxies
+    FINES_CREATE = "fines:fee:create", "Add fines and fees by hand and link them to items"
+    FINES_WAIVE = "fines:fee:waive", "Waive fines and fees (up to the role's waive limit)"
+    FINES_CREDIT = "fines:fee:credit", "Register credits on a patron's account"
+    FINES_DISPUTE = "fines:fee:dispute", "Put fines and fees in dispute and restore them"
+    FINES_EXPORT = "fines:fee:export", "Export fines and fees to the bursar"
+    FULFILLMENT_LOAN_VIEW = "fulfillment:loan:view", "See users' loans and loan history"
+    FULFILLMENT_ITEMS = "fulfillment:item:manage", "Add items (barcode, title, location)"
+    USERS_MANAGE_PROXIES = "users:proxy:manage", "Add and remove proxy-for relations"
     # Acquisitions, invoices, funds
     ACQ_PURCHASING = "acquisitions:po_line:manage", "Purchase, receive and activate materials"
     ACQ_INVENTORY = "acquisitions:inventory:edit", "Add and edit inventory from orders"
@@ -127,6 +136,8 @@ RECORD_EDITING = frozenset(
         P.USERS_DELETE,
         P.USERS_MANAGE_BLOCKS,
         P.USERS_MANAGE_ATTACHMENTS,
+        P.USERS_MANAGE_PROXIES,
+        P.FULFILLMENT_ITEMS,
         P.ROLES_GRANT,
         P.APIKEYS_MANAGE,
         P.CONFIG_CODE_TABLES,
