@@ -197,6 +197,10 @@ STAFF_LOGIN_IP_RANGES = env_list("STAFF_LOGIN_IP_RANGES", "")
 for _cidr in STAFF_LOGIN_IP_RANGES:
     ipaddress.ip_network(_cidr, strict=False)  # a typo stops the start, not a sign-in
 
+# Access decisions are cached per process for at most this long (access/checks.py): the
+# longest a grant dated to start later waits to take effect. Removal never waits. 0: off.
+AUTHZ_CACHE_SECONDS = int(os.environ.get("PATRONAGE_AUTHZ_CACHE_SECONDS", "60"))
+
 # Attachments: a size limit and a content-type allow-list (seed 002, "Managing User Attachments").
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 ATTACHMENT_CONTENT_TYPES = env_list(

@@ -11,8 +11,15 @@ is one of the object's scope keys:
 * an object without scope keys (a user record) is covered by any grant of the permission;
 * an institution-wide grant covers everything.
 
-Decisions are cached on the user instance, which Django loads anew for every request, so
-a change of grants takes effect on the very next request.
+Decisions are cached twice. On the user instance, which Django loads anew for every
+request. And per process, keyed by the user's ``grants_token``: every change of a user's
+grants gives the row a new token (``access.actions.grants_changed``), and every request
+reads the row afresh, so a change made by any process takes effect on the very next request
+everywhere. A process entry also ends at the earliest ``valid_until`` of the grants it was
+built from, so an expiring grant ends on time; and after ``AUTHZ_CACHE_SECONDS`` at most, so
+what no grant write announces — a grant dated to start later, a desk moved to another
+library, a role's permissions changed by an upgrade — is taken up within that time. Only
+gaining power can wait for that; losing it never does.
 """
 
 from __future__ import annotations
@@ -20,9 +27,12 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import threading
+import time
 import weakref
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from django.conf import settings
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
@@ -90,7 +100,7 @@ class _ActiveGrants:
     real ones on each run.
 
     Each row: scope type, library, desk, desk's library, department, department's library,
-    acquisitions unit, its library, the role's permissions (JSON text).
+    acquisitions unit, its library, the role's permissions (JSON text), the grant's end.
     """
 
     _USER = -7_654_321_987
@@ -105,6 +115,7 @@ class _ActiveGrants:
         "acquisitions_unit_id",
         "acquisitions_unit__library_id",
         "role__permissions",
+        "valid_until",
     )
 
     def __init__(self) -> None:
@@ -197,6 +208,7 @@ def _coverage_of(rows: list[tuple[Any, ...]]) -> dict[str, Coverage]:
         acq_unit,
         acq_library,
         stored,
+        _valid_until,
     ) in enumerate(rows):
         if scope_type == ScopeType.INSTITUTION:
             grant_keys.append(None)
@@ -236,13 +248,76 @@ def _coverage_of(rows: list[tuple[Any, ...]]) -> dict[str, Coverage]:
     return table
 
 
+def _timestamp(value: datetime.datetime | str) -> float:
+    """A grant's end as read by the driver: a datetime, or SQLite's text (naive UTC)."""
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value.timestamp()
+
+
+class _ProcessCache:
+    """Coverage tables by user: (grants token, expiry as a Unix time, table).
+
+    Bounded: when full, the oldest entry goes. Tables are read-only once built, so threads
+    share them; writes take a lock so that eviction never races.
+    """
+
+    SIZE = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[int, float, dict[str, Coverage]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, user_id: int, token: int) -> dict[str, Coverage] | None:
+        entry = self._entries.get(user_id)
+        if entry is None or entry[0] != token or entry[1] <= time.time():
+            return None
+        if settings.AUTHZ_CACHE_SECONDS <= 0:  # switched off since the entry was made
+            return None
+        return entry[2]
+
+    def put(self, user_id: int, token: int, table: dict[str, Coverage], ends: list[Any]) -> None:
+        lifetime = settings.AUTHZ_CACHE_SECONDS
+        if lifetime <= 0:
+            return
+        expires = min([time.time() + lifetime, *map(_timestamp, ends)])
+        with self._lock:
+            if user_id not in self._entries and len(self._entries) >= self.SIZE:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[user_id] = (token, expires, table)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_PROCESS_CACHE = _ProcessCache()
+
+
+def _load_coverage(user: User) -> dict[str, Coverage]:
+    table = _PROCESS_CACHE.get(user.pk, user.grants_token)
+    if table is None:
+        rows = _ACTIVE_GRANTS.rows(user.pk, router.db_for_read(RoleGrant))
+        table = _coverage_of(rows)
+        ends = [row[-1] for row in rows if row[-1] is not None]
+        _PROCESS_CACHE.put(user.pk, user.grants_token, table, ends)
+    return table
+
+
+def clear_process_cache() -> None:
+    """Forget every cached table of this process (tests, and the benchmark's cold runs)."""
+    _PROCESS_CACHE.clear()
+
+
 def coverage_by_permission(user: User) -> dict[str, Coverage]:
     cached: dict[str, Coverage] | None = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
     table: dict[str, Coverage] = {}
     if user.pk is not None and user.is_active:
-        table = _coverage_of(_ACTIVE_GRANTS.rows(user.pk, router.db_for_read(RoleGrant)))
+        table = _load_coverage(user)
     key_permissions = getattr(user, KEY_PERMISSIONS_ATTR, None)
     if key_permissions is not None:
         table = {p: c for p, c in table.items() if p in key_permissions}

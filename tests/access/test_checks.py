@@ -5,9 +5,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from patronage.access.actions import revoke_grant
+from patronage.access import checks
+from patronage.access.actions import grant_role, grants_changed, revoke_grant
 from patronage.access.checks import IN_LIBRARY, can, restrict
-from patronage.access.models import RoleGrant, ScopeType
+from patronage.access.models import Role, RoleGrant, ScopeType
 from patronage.access.permissions import Permission
 from patronage.accounts import actions
 from patronage.accounts.models import User
@@ -77,3 +78,90 @@ def test_an_expired_grant_and_an_inactive_user_hold_nothing(admin):
     other = make_staff("USER_MANAGER")
     actions.update_user(actor=actor_for(admin), user=other, fields={"status": "INACTIVE"})
     assert not can(User.objects.get(pk=other.pk), Permission.USERS_VIEW)
+
+
+# --- Decisions cached per process, never across a change of grants ------------------------------
+
+
+def request_user(user):
+    """The user as the next request sees it: loaded afresh from the database."""
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Move the time the grant query and the process cache both read."""
+
+    class Clock:
+        offset = datetime.timedelta(0)
+
+        def advance(self, **delta):
+            self.offset += datetime.timedelta(**delta)
+
+    moved = Clock()
+    real_now, real_time = timezone.now, checks.time.time
+    monkeypatch.setattr(checks.timezone, "now", lambda: real_now() + moved.offset)
+    monkeypatch.setattr(checks.time, "time", lambda: real_time() + moved.offset.total_seconds())
+    return moved
+
+
+def test_later_requests_decide_without_reading_the_grants_again(django_assert_num_queries):
+    manager = make_staff("USER_MANAGER")
+    assert can(request_user(manager), Permission.USERS_VIEW)
+    again = request_user(manager)
+    with django_assert_num_queries(0):
+        assert can(again, Permission.USERS_VIEW)
+
+
+def test_a_change_of_grants_by_any_writer_counts_at_the_next_request():
+    manager = make_staff("USER_MANAGER")
+    assert can(request_user(manager), Permission.USERS_VIEW)
+    # Another process revokes: it renews the account's grants token as every writer must.
+    RoleGrant.objects.filter(user=manager).update(revoked_at=timezone.now())
+    grants_changed(User.objects.get(pk=manager.pk))
+    assert not can(request_user(manager), Permission.USERS_VIEW)
+
+
+def test_a_cached_grant_still_ends_at_its_end_date(admin, clock, settings):
+    settings.AUTHZ_CACHE_SECONDS = 24 * 3600  # the end date, not the lifetime, ends it
+    manager = make_staff("USER_MANAGER")
+    RoleGrant.objects.filter(user=manager).update(
+        valid_until=timezone.now() + datetime.timedelta(hours=1)
+    )
+    grants_changed(manager)
+    assert can(request_user(manager), Permission.USERS_VIEW)
+    clock.advance(minutes=59)
+    assert can(request_user(manager), Permission.USERS_VIEW)
+    clock.advance(minutes=2)
+    assert not can(request_user(manager), Permission.USERS_VIEW)
+
+
+def test_a_grant_dated_to_start_later_takes_effect_within_the_cache_lifetime(
+    admin, clock, settings
+):
+    settings.AUTHZ_CACHE_SECONDS = 60
+    clerk = make_staff("FULFILLMENT_OPERATOR")
+    library = make_library()
+    grant_role(
+        actor=actor_for(admin),
+        user=User.objects.get(pk=clerk.pk),
+        role=Role.objects.get(code="USER_MANAGER"),
+        scope=library,
+        valid_from=timezone.now() + datetime.timedelta(seconds=30),
+    )
+    assert not can(request_user(clerk), Permission.USERS_CREATE)
+    clock.advance(seconds=31)
+    # Still the table cached before the start: gaining power may wait for the lifetime...
+    assert not can(request_user(clerk), Permission.USERS_CREATE)
+    clock.advance(seconds=30)
+    # ...and no longer.
+    assert can(request_user(clerk), Permission.USERS_CREATE)
+
+
+def test_the_process_cache_can_be_switched_off(settings, django_assert_num_queries):
+    settings.AUTHZ_CACHE_SECONDS = 0
+    manager = make_staff("USER_MANAGER")
+    assert can(request_user(manager), Permission.USERS_VIEW)
+    again = request_user(manager)
+    with django_assert_num_queries(1):
+        assert can(again, Permission.USERS_VIEW)
