@@ -7,16 +7,18 @@ declares, the error body and how errors map to it.
 
 from __future__ import annotations
 
-import inspect
+import copy
+import functools
 import logging
 from collections.abc import Callable, Iterator
-from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Schema
+from ninja.constants import NOT_SET
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
+from ninja.security.apikey import APIKeyBase
 from ninja.utils import contribute_operation_callback
 from pydantic import AfterValidator, Field
 
@@ -85,38 +87,73 @@ def acting_user(request: HttpRequest) -> User | None:
     return user if user.is_authenticated else None  # type: ignore[return-value]
 
 
+def _refuse_without(request: HttpRequest, permission: Permission) -> None:
+    if not can(acting_user(request), permission):
+        raise Forbidden(
+            f"You do not have the permission to do this ({permission.label}).",
+            code="permission_denied",
+        )
+
+
+@functools.cache
+def _checking_permission(base: type[APIKeyBase]) -> type[APIKeyBase]:
+    """``base`` (an auth class) that also refuses a caller without the operation's permission.
+
+    Checked while authenticating, so before ninja reads the path, query and body: a caller
+    without the permission gets 403 whatever they send, never a validation error that tells
+    them what the operation expects.
+    """
+
+    class Checking(base):  # type: ignore[valid-type,misc]
+        permission: Permission
+
+        def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+            found = super().authenticate(request, key)
+            if found:
+                _refuse_without(request, self.permission)
+            return found
+
+    # The OpenAPI document names each security scheme after its class.
+    Checking.__name__ = Checking.__qualname__ = base.__name__
+    return Checking
+
+
+def _auth_with_permission(auth: Any, permission: Permission) -> APIKeyBase:
+    if not isinstance(auth, APIKeyBase):
+        raise TypeError(f"{auth!r}: permissions are checked with API-key-style auth classes")
+    checking = copy.copy(auth)
+    checking.__class__ = _checking_permission(type(auth))
+    checking.permission = permission  # type: ignore[attr-defined]
+    return checking
+
+
 def permission_required(permission: Permission) -> Callable[[F], F]:
     """Declare (and enforce) the permission an API operation needs.
 
-    Without it the caller gets 403 ``permission_denied``. The permission is kept on the view
-    (``required_permission``) and shown in the OpenAPI document (``x-permission``), so that a
-    test can walk every operation and fail on one that declares none.
+    Without it the caller gets 403 ``permission_denied``, checked with authentication, before
+    the request is parsed. The permission is kept on the view (``required_permission``) and
+    shown in the OpenAPI document (``x-permission``), so that a test can walk every operation
+    and fail on one that declares none.
     """
 
     def decorate(view: F) -> F:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            if not can(acting_user(request), permission):
-                raise Forbidden(
-                    f"You do not have the permission to do this ({permission.label}).",
-                    code="permission_denied",
-                )
-            return view(request, *args, **kwargs)
-
-        # Resolve the view's annotations where they were written: ninja would otherwise read
-        # string annotations against this module's globals.
-        wrapper.__signature__ = inspect.signature(view, eval_str=True)  # type: ignore[attr-defined]
-        setattr(wrapper, PERMISSION_ATTR, permission)
+        setattr(view, PERMISSION_ATTR, permission)
 
         def document(operation: Operation) -> None:
+            # An operation-level auth is kept when the router or the API is bound, and by
+            # the copies ninja makes of the operation for each mount.
+            declared = operation.auth_callbacks if operation.auth_param is not NOT_SET else API_AUTH
+            operation.auth_param = operation.auth_callbacks = [
+                _auth_with_permission(auth, permission) for auth in declared
+            ]
             extra = dict(operation.openapi_extra or {})
             extra[PERMISSION_EXTENSION] = permission.value
             operation.openapi_extra = extra
             note = f"Requires the permission `{permission.value}` ({permission.label})."
             operation.description = "\n\n".join(p for p in (operation.description, note) if p)
 
-        contribute_operation_callback(wrapper, document)
-        return wrapper  # type: ignore[return-value]
+        contribute_operation_callback(view, document)
+        return view
 
     return decorate
 

@@ -175,6 +175,23 @@ def test_without_the_permission_the_answer_is_403(
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("method", "path", "body", "permission"),
+    [op for op in OPERATIONS if op[0] in ("POST", "PATCH", "PUT")],
+    ids=[i for i, op in zip(IDS, OPERATIONS, strict=True) if op[0] in ("POST", "PATCH", "PUT")],
+)
+def test_without_the_permission_a_malformed_request_is_still_403(
+    method, path, body, permission, patron, no_roles
+):
+    # Checked before the request is read: nothing tells the caller what the operation expects.
+    malformed = {"no_such_field": ["\x00"], "primary_id": 7}
+    path = path.format(**ids_of(patron)).replace(str(patron.pk), "not-a-number")
+    response = ApiClient(no_roles).call(method, path, malformed)
+    assert response.status_code == 403
+    assert response.json_body["code"] == "permission_denied"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "body", "permission"),
     [op for op in OPERATIONS if "{user}" in op[1]],
     ids=[i for i, op in zip(IDS, OPERATIONS, strict=True) if "{user}" in op[1]],
 )
