@@ -10,6 +10,8 @@ from patronage.access.models import Role
 from patronage.accounts.actions import create_user
 from patronage.accounts.models import User
 from patronage.audit.context import Actor, Channel
+from patronage.audit.models import AuditEvent
+from patronage.audit.shredding import Opener
 from patronage.organization.models import (
     AcquisitionsUnit,
     CirculationDesk,
@@ -92,3 +94,11 @@ def make_scope(scope_type: str, department_kind: str = "") -> Any:
 
 def actor_for(user: User, channel: str = Channel.UI) -> Actor:
     return Actor(user=user, channel=channel)
+
+
+def changes_of(event: AuditEvent) -> list[dict[str, Any]]:
+    """An event's before/after values as the History tab reads them (unsealed)."""
+    return [
+        {name: value for name, value in change.items() if name != "erased"}
+        for change in Opener([event]).changes(event)
+    ]

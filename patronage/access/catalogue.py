@@ -288,6 +288,10 @@ USER_MANAGEMENT = [
     P.FULFILLMENT_LOAN_VIEW,
 ]
 
+# Legal process is between the Privacy Officer and counsel (seed 000): not IT's business.
+LEGAL_REGISTER = {P.PRIVACY_LEGAL_REQUEST, P.PRIVACY_LEGAL_COUNSEL}
+SYSTEM_PERMISSIONS = [p for p in P if p not in LEGAL_REGISTER]
+
 ADMINISTRATION = [
     RoleSpec(
         code="USER_MANAGER",
@@ -345,7 +349,20 @@ ADMINISTRATION = [
             P.USERS_VIEW_HISTORY,
             P.ROLES_VIEW,
             P.REPORTS_ACCESS,
+            P.PRIVACY_ACCESS_LOG,
+            P.PRIVACY_LEGAL_REQUEST,
+            P.AUDIT_VERIFY,
         ],
+        scope_types=[INSTITUTION],
+        is_admin=True,
+        requires_mfa=True,
+    ),
+    RoleSpec(
+        code="GENERAL_COUNSEL",
+        name="General Counsel",
+        description="The Office of General Counsel (seed 000): sees the legal-process register, "
+        "validates or resists orders, and approves what is released.",
+        permissions=[P.PRIVACY_LEGAL_REQUEST, P.PRIVACY_LEGAL_COUNSEL],
         scope_types=[INSTITUTION],
         is_admin=True,
         requires_mfa=True,
@@ -353,8 +370,9 @@ ADMINISTRATION = [
     RoleSpec(
         code="GENERAL_SYSTEM_ADMINISTRATOR",
         name="General System Administrator",
-        description="Every permission of the system.",
-        permissions=list(P),
+        description="Every permission of the system except the legal-process register, which "
+        "only the Privacy Officer and General Counsel see (seed 000).",
+        permissions=SYSTEM_PERMISSIONS,
         scope_types=[INSTITUTION],
         is_admin=True,
         requires_mfa=True,
@@ -383,8 +401,9 @@ LOGIN_MODEL_ROLES = [
     RoleSpec(
         code="LOGIN_SYSTEMS",
         name="Systems login",
-        description="The systems team's login (IT use only): every permission.",
-        permissions=list(P),
+        description="The systems team's login (IT use only): every permission except the "
+        "legal-process register.",
+        permissions=SYSTEM_PERMISSIONS,
         scope_types=[INSTITUTION],
         login_model="SYSTEMS",
         is_admin=True,

@@ -29,6 +29,18 @@ class Permission(models.TextChoices):
     USERS_MANAGE_BLOCKS = "users:block:manage", "Add and remove blocks"
     USERS_MANAGE_ATTACHMENTS = "users:attachment:manage", "Add and remove attachments"
     USERS_VIEW_HISTORY = "users:history:view", "View the change history of user records"
+    # Patron confidentiality: read-access log, legal process, the audit trail (seed 000)
+    PRIVACY_ACCESS_LOG = "privacy:access_log:view", "See who looked at which patron records"
+    PRIVACY_LEGAL_REQUEST = (
+        "privacy:legal_request:manage",
+        "Record and follow agencies' requests for patron records (legal-process register)",
+    )
+    PRIVACY_LEGAL_COUNSEL = (
+        "privacy:legal_request:counsel",
+        "Decide, as counsel, on legal process: validate an order, resist, refuse, release",
+    )
+    AUDIT_VERIFY = "audit:trail:verify", "Verify the audit trail's hash chain"
+    AUDIT_ARCHIVE = "audit:trail:archive", "Archive (export, then remove) old audit events"
     # Roles, logins and API keys (seed 001, 003)
     ROLES_VIEW = "access:grant:view", "See who holds which roles"
     ROLES_GRANT = "access:grant:manage", "Grant and revoke roles, change login models"

@@ -19,6 +19,7 @@ from ninja import Path, Query, Router, Status
 from patronage.access.permissions import Permission
 from patronage.api_support import MAX_ID, acting_user, error_responses, permission_required
 from patronage.audit.context import Actor, Channel
+from patronage.audit.shredding import Opener
 from patronage.errors import ValidationFailed
 
 from . import actions, selectors
@@ -274,6 +275,7 @@ def user_history(request: HttpRequest, user_id: Id, paging: Query[PageQuery]) ->
     events, count = _page(
         selectors.user_history(acting_user(request), user), paging.page, paging.page_size
     )
+    opener = Opener(events)
     return {
         "items": [
             {
@@ -285,7 +287,7 @@ def user_history(request: HttpRequest, user_id: Id, paging: Query[PageQuery]) ->
                 "object_type": event.object_type,
                 "object_id": event.object_id,
                 "reason": event.reason,
-                "changes": event.changes,
+                "changes": opener.changes(event),
             }
             for event in events
         ],

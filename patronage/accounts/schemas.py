@@ -459,6 +459,8 @@ class ChangeOut(Schema):
     field: str
     old: Any = None
     new: Any = None
+    # The person was forgotten: their key is destroyed, old and new read "(erased)".
+    erased: bool = False
 
 
 class HistoryEventOut(Schema):

@@ -2,11 +2,18 @@
 
 There is no update or delete path: ``save`` refuses an existing row, ``delete`` refuses
 always, and on PostgreSQL a trigger (migration 0002) refuses UPDATE and DELETE outright.
+The one sanctioned removal is archiving (``patronage.audit.chain.archive``), which exports a
+verified prefix of the chain, anchors it (``AuditAnchor``) and only then deletes it.
+
+Tamper evidence (``chain.py``): each event, once committed, is given a ``AuditLink`` -- its
+position in the chain and a keyed hash over its stored fields and the previous link's hash.
+Personal values of a subject's events are sealed with that subject's key (``SubjectKey``,
+``shredding.py``); destroying the key erases them without touching the chain.
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -16,7 +23,10 @@ class AppendOnlyError(Exception):
     pass
 
 
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+M = TypeVar("M", bound=models.Model)
+
+
+class AppendOnlyQuerySet(models.QuerySet[M]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit events cannot be changed")
 
@@ -56,7 +66,7 @@ class AuditEvent(models.Model):
     changes = models.JSONField(default=list, blank=True)
     details = models.JSONField(default=dict, blank=True)
 
-    objects = AuditEventQuerySet.as_manager()
+    objects = AppendOnlyQuerySet["AuditEvent"].as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -77,3 +87,63 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit events cannot be deleted")
+
+
+class AuditLink(models.Model):
+    """An event's place in the hash chain: written by the chaining step, never by writers.
+
+    ``seq`` is the chain position (the order in which committed events were chained, which
+    on PostgreSQL may differ from id order); ``hash`` = HMAC(key, previous hash + canonical
+    event). No foreign-key constraint: a deleted event must leave its link behind, so that
+    ``verify`` can name it.
+    """
+
+    seq = models.BigIntegerField(primary_key=True)
+    event = models.OneToOneField(
+        AuditEvent,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="link",
+    )
+    hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet["AuditLink"].as_manager()
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"
+
+
+class AuditAnchor(models.Model):
+    """Where an archived prefix of the chain ended: the chain goes on from ``last_hash``."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seq = models.BigIntegerField(unique=True)
+    last_hash = models.CharField(max_length=64)
+    archived_before = models.DateTimeField()
+    event_count = models.PositiveIntegerField()
+    file_name = models.CharField(max_length=255)
+    file_sha256 = models.CharField(max_length=64)
+    actor_label = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["-last_seq"]
+
+    def __str__(self) -> str:
+        return f"anchor at #{self.last_seq}"
+
+
+class SubjectKey(models.Model):
+    """The key sealing one person's personal values in the audit trail.
+
+    ``key`` is emptied (never the row deleted) when the person is forgotten: their sealed
+    values can no longer be read, and ``destroyed_at`` says since when.
+    """
+
+    subject_id = models.BigIntegerField(unique=True)
+    key = models.BinaryField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"key of user {self.subject_id}"

@@ -275,7 +275,7 @@ def test_the_history_lists_changes_newest_first(user_manager, patron):
     latest = body["items"][0]
     assert latest["verb"] == "user.updated"
     assert latest["actor"] == user_manager.primary_id and latest["channel"] == "api"
-    assert latest["changes"] == [{"field": "middle_name", "old": "", "new": "Q"}]
+    assert latest["changes"] == [{"field": "middle_name", "old": "", "new": "Q", "erased": False}]
 
 
 # --- password and PIN ------------------------------------------------------------------------

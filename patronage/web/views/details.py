@@ -34,6 +34,7 @@ from patronage.accounts.choices import (
 from patronage.accounts.models import User, UserManagementSettings
 from patronage.accounts.validation import FIELD_LABELS, GENERAL_FIELDS
 from patronage.audit.context import Channel
+from patronage.audit.shredding import Opener
 
 from ..common import domain_errors, render_page, staff
 from ..options import (
@@ -257,10 +258,11 @@ def _history(actor: User, user: User, ctx: dict[str, Any], page: str | None = No
     labels = {**FIELD_LABELS, **EXTRA_HISTORY_LABELS}
     value_labels = history_value_labels()
     rows = []
+    opener = Opener(events.object_list)
     for event in events.object_list:
-        for change in event.changes or []:
+        for change in opener.changes(event):
             name = str(change.get("field", ""))
-            described = value_labels.get(name, {})
+            described = {} if change["erased"] else value_labels.get(name, {})
             rows.append(
                 {
                     "event": event,

@@ -1,0 +1,109 @@
+"""Crypto-shredding: a person's personal values in the audit trail, sealed with their own key.
+
+The before/after values of a subject's changes and the personal part of an event's details
+(``record(..., sealed_details=...)``) are stored encrypted (Fernet: AES-128-CBC + HMAC) with
+the subject's key; field names, verbs, actors and times stay readable. Forgetting the person
+(``actions.forget_subject``) empties the key: the values become unreadable -- "(erased)" --
+while the stored bytes, and so the hash chain over them, stay exactly as they were.
+
+Once a subject is forgotten their key row stays, emptied: values recorded about them later
+are stored as erased straight away rather than under a fresh, readable key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.db import IntegrityError, transaction
+
+from .models import AuditEvent, SubjectKey
+
+SEALED = "sealed"
+ERASED_MARK = {"erased": True}
+ERASED = "(erased)"
+
+
+def _subject_fernet(subject_id: int) -> Fernet | None:
+    """The subject's key, created on first use; None once the subject is forgotten."""
+    row = SubjectKey.objects.filter(subject_id=subject_id).values_list("key", flat=True)
+    found = list(row)
+    if not found:
+        try:
+            with transaction.atomic():
+                key = Fernet.generate_key()
+                SubjectKey.objects.create(subject_id=subject_id, key=key)
+                return Fernet(key)
+        except IntegrityError:  # created by a concurrent writer meanwhile
+            found = list(row)
+    stored = found[0]
+    return Fernet(bytes(stored)) if stored else None
+
+
+def _seal(fernet: Fernet | None, value: Any) -> Any:
+    if fernet is None:
+        return ERASED_MARK
+    return fernet.encrypt(json.dumps(value, ensure_ascii=False).encode()).decode()
+
+
+def seal(
+    subject_id: int, changes: list[dict[str, Any]], sealed_details: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Changes with their values sealed, and the details' sealed part."""
+    fernet = _subject_fernet(subject_id)
+    sealed_changes = [
+        {"field": change["field"], SEALED: _seal(fernet, [change["old"], change["new"]])}
+        for change in changes
+    ]
+    details = {SEALED: _seal(fernet, sealed_details)} if sealed_details else {}
+    return sealed_changes, details
+
+
+class Opener:
+    """Opens the sealed values of a batch of events with one query for their subjects' keys."""
+
+    def __init__(self, events: Iterable[AuditEvent]) -> None:
+        subjects = {event.subject_id for event in events if event.subject_id is not None}
+        self._keys = {
+            subject_id: Fernet(bytes(key)) if key else None
+            for subject_id, key in SubjectKey.objects.filter(subject_id__in=subjects).values_list(
+                "subject_id", "key"
+            )
+        }
+
+    def _open(self, event: AuditEvent, token: Any) -> Any:
+        fernet = self._keys.get(event.subject_id) if event.subject_id is not None else None
+        if fernet is None or not isinstance(token, str):
+            return None
+        try:
+            return json.loads(fernet.decrypt(token.encode()))
+        except InvalidToken:
+            return None
+
+    def changes(self, event: AuditEvent) -> list[dict[str, Any]]:
+        """``[{"field", "old", "new", "erased"}]``: the values, or ERASED when unreadable."""
+        opened = []
+        for change in event.changes or []:
+            if SEALED not in change:  # recorded before sealing existed, or no subject
+                opened.append({**change, "erased": False})
+                continue
+            values = self._open(event, change[SEALED])
+            if values is None:
+                opened.append(
+                    {"field": change["field"], "old": ERASED, "new": ERASED, "erased": True}
+                )
+            else:
+                opened.append(
+                    {"field": change["field"], "old": values[0], "new": values[1], "erased": False}
+                )
+        return opened
+
+    def details(self, event: AuditEvent) -> dict[str, Any]:
+        """The details with their sealed part opened (``{"sealed": "(erased)"}`` if not)."""
+        details = dict(event.details or {})
+        if SEALED in details:
+            opened = self._open(event, details.pop(SEALED))
+            details.update(opened if isinstance(opened, dict) else {SEALED: ERASED})
+        return details
