@@ -25,17 +25,12 @@ gaining power can wait for that; losing it never does.
 from __future__ import annotations
 
 import datetime
-import functools
-import json
 import threading
 import time
-import weakref
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.conf import settings
-from django.db import connections, models, router
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.utils import timezone
+from django.db import models
 
 from patronage.audit.context import Actor
 from patronage.errors import Forbidden, NotFound
@@ -89,101 +84,22 @@ def grant_keys(grant: RoleGrant) -> set[ScopeKey]:
     return {(grant.scope_type, unit.pk), (IN_LIBRARY, unit.library_id)}
 
 
-class _ActiveGrants:
-    """The active grants of one user as plain rows, in one query compiled once per connection.
-
-    Loading a user's grants is the first decision of every request, so its cost is part of
-    every request (bench/authz.py). Building and compiling the ORM query took ten times as
-    long as running it, and model instances (four ``select_related`` rows a grant) another
-    third; here the SQL comes from the same queryset (``GrantQuerySet.active``, so what
-    counts as active is defined once), compiled with marker values that are swapped for the
-    real ones on each run.
-
-    Each row: scope type, library, desk, desk's library, department, department's library,
-    acquisitions unit, its library, the role's permissions (JSON text), the grant's end.
-    """
-
-    _USER = -7_654_321_987
-    _AT = datetime.datetime(2001, 2, 3, 4, 5, 6, 789_012, tzinfo=datetime.UTC)
-    COLUMNS = (
-        "scope_type",
-        "library_id",
-        "circulation_desk_id",
-        "circulation_desk__library_id",
-        "department_id",
-        "department__library_id",
-        "acquisitions_unit_id",
-        "acquisitions_unit__library_id",
-        "role__permissions",
-        "valid_until",
-    )
-
-    def __init__(self) -> None:
-        self._compiled: weakref.WeakKeyDictionary[
-            BaseDatabaseWrapper, tuple[str, str | None, tuple[Any, ...], int, tuple[int, ...]]
-        ] = weakref.WeakKeyDictionary()
-
-    def rows(self, user_id: int, using: str) -> list[tuple[Any, ...]]:
-        connection = connections[using]
-        compiled = self._compiled.get(connection)
-        if compiled is None:
-            compiled = self._compiled[connection] = self._compile(connection)
-        sql, driver_sql, template, user_slot, time_slots = compiled
-        params = list(template)
-        params[user_slot] = user_id
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        for slot in time_slots:
-            params[slot] = now
-        if connection.queries_logged or connection.execute_wrappers or driver_sql is None:
-            # Debugging, counting queries (tests) or wrapped: Django's cursor sees the query.
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchall()
-        # Otherwise straight to the driver with the SQL already in its parameter style:
-        # Django's cursor wrapper (rewriting %s to ? on every run on SQLite, wrappers) cost
-        # twice as long as the query itself.
-        connection.ensure_connection()
-        connection.validate_no_broken_transaction()
-        with connection.wrap_database_errors:
-            cursor = connection.connection.cursor()
-            try:
-                cursor.execute(driver_sql, params)
-                return cursor.fetchall()
-            finally:
-                cursor.close()
-
-    def _compile(
-        self, connection: BaseDatabaseWrapper
-    ) -> tuple[str, str | None, tuple[Any, ...], int, tuple[int, ...]]:
-        queryset = (
-            RoleGrant.objects.active(at=self._AT)
-            .filter(user_id=self._USER)
-            .order_by()
-            .values_list(*self.COLUMNS)
-        )
-        sql, params = queryset.query.get_compiler(connection=connection).as_sql()
-        at = connection.ops.adapt_datetimefield_value(self._AT)
-        user_slots = [n for n, param in enumerate(params) if param == self._USER]
-        time_slots = tuple(n for n, param in enumerate(params) if param == at)
-        if len(user_slots) != 1 or not time_slots:
-            raise TypeError("the active-grants query no longer has the expected parameters")
-        if connection.vendor == "sqlite" and "%%" not in sql:
-            driver_sql: str | None = sql.replace("%s", "?")
-        elif connection.vendor == "postgresql":
-            driver_sql = sql
-        else:
-            driver_sql = None
-        return sql, driver_sql, tuple(params), user_slots[0], time_slots
-
-
-_ACTIVE_GRANTS = _ActiveGrants()
-
-
-@functools.lru_cache(maxsize=1024)
-def _permissions_of_role(stored: str) -> frozenset[str]:
-    """A role's permissions from their stored JSON. Keyed by the text itself, so an edited
-    role is simply a new key: nothing here outlives a change of roles or grants."""
-    return frozenset(json.loads(stored))
+# The columns of a user's active grants, read as plain rows (model instances, four
+# ``select_related`` rows a grant, cost more than the query): scope type, library, desk,
+# desk's library, department, department's library, acquisitions unit, its library, the
+# role's permissions, the grant's end.
+_GRANT_COLUMNS = (
+    "scope_type",
+    "library_id",
+    "circulation_desk_id",
+    "circulation_desk__library_id",
+    "department_id",
+    "department__library_id",
+    "acquisitions_unit_id",
+    "acquisitions_unit__library_id",
+    "role__permissions",
+    "valid_until",
+)
 
 
 def _coverage_of(rows: list[tuple[Any, ...]]) -> dict[str, Coverage]:
@@ -220,9 +136,7 @@ def _coverage_of(rows: list[tuple[Any, ...]]) -> dict[str, Coverage]:
             grant_keys.append(((scope_type, department), (IN_LIBRARY, department_library)))
         else:
             grant_keys.append(((scope_type, acq_unit), (IN_LIBRARY, acq_library)))
-        permissions = (
-            _permissions_of_role(stored) if isinstance(stored, str) else frozenset(stored or ())
-        )
+        permissions = frozenset(stored)
         bit = 1 << n
         # No mask in ``groups`` has this grant's bit yet, so ``mask | bit`` is a new group.
         for mask, group in list(groups.items()):
@@ -248,15 +162,6 @@ def _coverage_of(rows: list[tuple[Any, ...]]) -> dict[str, Coverage]:
     return table
 
 
-def _timestamp(value: datetime.datetime | str) -> float:
-    """A grant's end as read by the driver: a datetime, or SQLite's text (naive UTC)."""
-    if isinstance(value, str):
-        value = datetime.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.UTC)
-    return value.timestamp()
-
-
 class _ProcessCache:
     """Coverage tables by user: (grants token, expiry as a Unix time, table).
 
@@ -278,11 +183,13 @@ class _ProcessCache:
             return None
         return entry[2]
 
-    def put(self, user_id: int, token: int, table: dict[str, Coverage], ends: list[Any]) -> None:
+    def put(
+        self, user_id: int, token: int, table: dict[str, Coverage], ends: list[datetime.datetime]
+    ) -> None:
         lifetime = settings.AUTHZ_CACHE_SECONDS
         if lifetime <= 0:
             return
-        expires = min([time.time() + lifetime, *map(_timestamp, ends)])
+        expires = min([time.time() + lifetime, *(end.timestamp() for end in ends)])
         with self._lock:
             if user_id not in self._entries and len(self._entries) >= self.SIZE:
                 self._entries.pop(next(iter(self._entries)))
@@ -299,7 +206,12 @@ _PROCESS_CACHE = _ProcessCache()
 def _load_coverage(user: User) -> dict[str, Coverage]:
     table = _PROCESS_CACHE.get(user.pk, user.grants_token)
     if table is None:
-        rows = _ACTIVE_GRANTS.rows(user.pk, router.db_for_read(RoleGrant))
+        rows = list(
+            RoleGrant.objects.active()
+            .filter(user_id=user.pk)
+            .order_by()
+            .values_list(*_GRANT_COLUMNS)
+        )
         table = _coverage_of(rows)
         ends = [row[-1] for row in rows if row[-1] is not None]
         _PROCESS_CACHE.put(user.pk, user.grants_token, table, ends)

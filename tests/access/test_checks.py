@@ -100,7 +100,7 @@ def clock(monkeypatch):
 
     moved = Clock()
     real_now, real_time = timezone.now, checks.time.time
-    monkeypatch.setattr(checks.timezone, "now", lambda: real_now() + moved.offset)
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + moved.offset)
     monkeypatch.setattr(checks.time, "time", lambda: real_time() + moved.offset.total_seconds())
     return moved
 
