@@ -50,6 +50,11 @@ class Permission(models.TextChoices):
     CONFIG_CODE_TABLES = "config:code_table:edit", "Edit code tables"
     CONFIG_USER_SETTINGS = "config:user_settings:edit", "Edit user-management settings"
     CONFIG_SYSTEM = "config:system:manage", "Configure the system (IT)"
+    # SIS synchronisation, bulk jobs and exports (seed 002)
+    SIS_IMPORT_RUN = "sis:import:run", "Run SIS imports and read their reports"
+    SIS_PROFILE_MANAGE = "sis:profile:manage", "Configure SIS import profiles"
+    USERS_BULK_UPDATE = "users:bulk:update", "Edit and message users in bulk"
+    USERS_EXPORT = "users:export:run", "Export all user records"
     # Fulfillment (seed 001, Fulfillment role type)
     FULFILLMENT_LOANS = "fulfillment:loan:checkout", "Check items out and in"
     FULFILLMENT_REQUESTS = "fulfillment:request:place", "Place hold requests"
@@ -155,6 +160,9 @@ RECORD_EDITING = frozenset(
         P.CONFIG_CODE_TABLES,
         P.CONFIG_USER_SETTINGS,
         P.CONFIG_SYSTEM,
+        P.SIS_IMPORT_RUN,
+        P.SIS_PROFILE_MANAGE,
+        P.USERS_BULK_UPDATE,
         P.FULFILLMENT_CONFIG,
         P.ACQ_INVENTORY,
         P.DIGITAL_INVENTORY,

@@ -30,6 +30,7 @@ from patronage.audit.context import Actor
 from patronage.errors import ConfirmationRequired, Forbidden, ValidationFailed
 from patronage.organization.models import Library
 
+from . import external
 from .choices import AccountType, CodeTable, ContactKind, RecordType, Segment, UserStatus
 from .models import (
     Address,
@@ -54,6 +55,7 @@ from .validation import (
     check_record_rules,
     check_types,
     clean_general,
+    current_settings,
     parse_bool,
     parse_date,
 )
@@ -294,8 +296,18 @@ def create_user(
 
 
 @transaction.atomic
-def update_user(*, actor: Actor, user: User, fields: Mapping[str, Any], reason: str = "") -> User:
-    """Change general-tab fields. Only the fields given are touched; the diff is audited."""
+def update_user(
+    *,
+    actor: Actor,
+    user: User,
+    fields: Mapping[str, Any],
+    reason: str = "",
+    keep_on_sync: Iterable[str] = (),
+) -> User:
+    """Change general-tab fields. Only the fields given are touched; the diff is audited.
+
+    On an external user, the fields the SIS owns follow ``accounts.external`` (read-only
+    unless open for update; ``keep_on_sync``: fields the next sync must not override)."""
     require_change(actor, Permission.USERS_EDIT, user)
     user = User.objects.select_for_update().get(pk=user.pk)
     require_change(actor, Permission.USERS_EDIT, user)  # the locked row: the flag as it is now
@@ -316,6 +328,10 @@ def update_user(*, actor: Actor, user: User, fields: Mapping[str, Any], reason: 
     changes = diff(before, {name: merged[name] for name in cleaned})
     if not changes:
         return user
+    if user.account_type == AccountType.EXTERNAL:
+        user.sis_kept_fields = external.kept_after_edit(
+            user, {change["field"]: change["new"] for change in changes}, keep_on_sync
+        )
     for name in cleaned:
         if name not in LIBRARY_LISTS:
             setattr(user, name, merged[name])
@@ -505,7 +521,7 @@ CONTACT_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 def _clean_contact(kind: str, user: User, data: Mapping[str, Any]) -> dict[str, Any]:
-    config = UserManagementSettings.current()
+    config = current_settings()
     errors = Errors()
     allowed = {
         *CONTACT_TEXT_FIELDS[kind],
@@ -601,6 +617,11 @@ def update_contact(
     user = entry.user
     require_change(actor, Permission.USERS_EDIT, user)
     kind = entry._meta.model_name or ""
+    if not entry.is_external and data.get("segment_type") == Segment.EXTERNAL:
+        raise ValidationFailed(
+            {"segment_type": "An internal entry cannot be turned external: remove it instead."},
+            code="internal_entry",
+        )
     if entry.is_external and user.account_type == AccountType.EXTERNAL:
         raise ValidationFailed(
             {kind: "This entry comes from the student information system and is changed there."},

@@ -236,6 +236,14 @@ class User(AbstractBaseUser):
     )
     updated_via = models.CharField(max_length=100, blank=True, default="")
     last_updated_by_job = models.CharField(max_length=100, blank=True, default="")
+    # Field-level SIS ownership of an external user's General tab (seed 002; ``patronage.sis``).
+    # ``sis_values``: what the SIS last sent per field (the "original value" staff can hand a
+    # field back to); ``sis_kept_fields``: fields staff changed by hand, which later syncs
+    # leave alone until staff pick the original value again; ``open_for_update``: staff may
+    # edit the fields the SIS owns until the next sync.
+    sis_values = models.JSONField(default=dict, blank=True, editable=False)
+    sis_kept_fields = models.JSONField(default=list, blank=True, editable=False)
+    open_for_update = models.BooleanField(default=False)
     # Derived from the displayed (preferred) names by the actions; stored only to be indexed.
     sort_name = models.CharField(max_length=520, blank=True, default="", editable=False)
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,8 +106,39 @@ def parse_bool(value: Any) -> bool:
     return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
+_tables_cache: ContextVar[dict[str, Any] | None] = ContextVar("tables_cache", default=None)
+
+
+@contextmanager
+def cached_tables() -> Iterator[None]:
+    """Within a bulk job (an import, a bulk update), read each code table, the libraries and
+    the user-management settings once instead of once per checked value. Changes made to
+    them while the job runs are seen by its next job."""
+    token = _tables_cache.set({})
+    try:
+        yield
+    finally:
+        _tables_cache.reset(token)
+
+
+def _cached(key: str, load: Callable[[], Any]) -> Any:
+    cache = _tables_cache.get()
+    if cache is None:
+        return load()
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
+def current_settings() -> UserManagementSettings:
+    return _cached("settings", UserManagementSettings.current)  # type: ignore[no-any-return]
+
+
 def code_entries(table: str) -> dict[str, CodeTableEntry]:
-    return {entry.code: entry for entry in CodeTableEntry.objects.filter(table=table, enabled=True)}
+    return _cached(  # type: ignore[no-any-return]
+        f"code:{table}",
+        lambda: {e.code: e for e in CodeTableEntry.objects.filter(table=table, enabled=True)},
+    )
 
 
 def check_code(
@@ -168,10 +201,15 @@ def _clean_value(name: str, spec: FieldSpec, value: Any, record_type: str, error
 def _clean_libraries(name: str, spec: FieldSpec, value: Any, errors: Errors) -> list[str]:
     """Library codes; resource-sharing libraries must be defined as such (seed 002)."""
     codes = sorted({str(code).strip() for code in (value or []) if str(code).strip()})
-    libraries = Library.objects.filter(code__in=codes)
-    if name == "rs_libraries":
-        libraries = libraries.filter(is_resource_sharing=True)
-    if unknown := sorted(set(codes) - set(libraries.values_list("code", flat=True))):
+    known = _cached(
+        f"libraries:{name}",
+        lambda: set(
+            Library.objects.filter(
+                **({"is_resource_sharing": True} if name == "rs_libraries" else {})
+            ).values_list("code", flat=True)
+        ),
+    )
+    if unknown := sorted(set(codes) - known):
         kind = "resource-sharing library" if name == "rs_libraries" else "library"
         errors.add(name, f"{spec.label}: {', '.join(unknown)} is not a {kind}.")
     return codes

@@ -15,11 +15,12 @@ from django.utils import timezone
 
 from patronage.access.checks import require
 from patronage.access.permissions import Permission
+from patronage.bulk import insert_rows
 
 from . import chain
 from .context import Actor
 from .models import AuditEvent, SubjectKey
-from .shredding import seal
+from .shredding import seal, seal_changes, subject_fernets
 
 
 def _plain(value: Any) -> Any:
@@ -81,6 +82,52 @@ def record(
         changes=changes,
         details=details,
     )
+
+
+def event(
+    *,
+    actor: Actor,
+    verb: str,
+    object_type: str,
+    object_id: str = "",
+    subject_id: int | None = None,
+    changes: list[dict[str, Any]] | None = None,
+    reason: str = "",
+) -> dict[str, Any]:
+    """The column values of one event for ``record_many``."""
+    return {
+        "actor_id": actor.user.pk if actor.user is not None else None,
+        "actor_label": actor.label,
+        "channel": actor.channel,
+        "ip": actor.ip,
+        "request_id": actor.request_id,
+        "job": actor.job,
+        "terminal": actor.terminal,
+        "verb": verb,
+        "object_type": object_type,
+        "object_id": object_id,
+        "subject_id": subject_id,
+        "reason": reason,
+        "changes": changes or [],
+        "details": {},
+    }
+
+
+def record_many(events: list[dict[str, Any]]) -> None:
+    """Append a batch of events built by ``event``, inside the caller's transaction: the path
+    of bulk jobs (SIS imports), which write thousands of changes per transaction. Values are
+    sealed with each subject's key as ``record`` does (the keys read, and created, for the
+    whole batch at once); rows go in with multi-row INSERTs, and the chaining step links
+    them like any other event."""
+    fernets = subject_fernets({e["subject_id"] for e in events if e["subject_id"] and e["changes"]})
+    now = timezone.now()
+    rows = []
+    for values in events:
+        changes = values["changes"]
+        if values["subject_id"] and changes:
+            changes = seal_changes(fernets[values["subject_id"]], changes)
+        rows.append({**values, "changes": changes, "occurred_at": now})
+    insert_rows(AuditEvent, rows)
 
 
 @transaction.atomic

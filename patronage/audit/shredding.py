@@ -48,17 +48,33 @@ def _seal(fernet: Fernet | None, value: Any) -> Any:
     return fernet.encrypt(json.dumps(value, ensure_ascii=False).encode()).decode()
 
 
+def seal_changes(fernet: Fernet | None, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"field": change["field"], SEALED: _seal(fernet, [change["old"], change["new"]])}
+        for change in changes
+    ]
+
+
 def seal(
     subject_id: int, changes: list[dict[str, Any]], sealed_details: dict[str, Any] | None
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Changes with their values sealed, and the details' sealed part."""
     fernet = _subject_fernet(subject_id)
-    sealed_changes = [
-        {"field": change["field"], SEALED: _seal(fernet, [change["old"], change["new"]])}
-        for change in changes
-    ]
     details = {SEALED: _seal(fernet, sealed_details)} if sealed_details else {}
-    return sealed_changes, details
+    return seal_changes(fernet, changes), details
+
+
+def subject_fernets(subject_ids: set[int]) -> dict[int, Fernet | None]:
+    """The keys of many subjects (bulk jobs), those missing created in one statement."""
+    keys = SubjectKey.objects.filter(subject_id__in=subject_ids)
+    found = dict(keys.values_list("subject_id", "key"))
+    if missing := subject_ids - set(found):
+        SubjectKey.objects.bulk_create(
+            [SubjectKey(subject_id=s, key=Fernet.generate_key()) for s in missing],
+            ignore_conflicts=True,  # a concurrent writer's key wins; read back below
+        )
+        found = dict(keys.values_list("subject_id", "key"))
+    return {subject: Fernet(bytes(key)) if key else None for subject, key in found.items()}
 
 
 class Opener:

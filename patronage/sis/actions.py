@@ -1,0 +1,499 @@
+"""Writers of the SIS app: import profiles, and import runs from reading to report.
+
+A run goes through three steps, each safe to repeat after a crash:
+
+1. ``start_import``: check the profile and the files, create the run (``preparing``).
+2. ``read_run``: read the files as a stream and store them as chunks of ``CHUNK_SIZE``
+   records. Nothing is applied yet, so a malformed file fails the run with its line and
+   position and nothing written. A killed read resumes after the last stored chunk.
+3. ``apply_run``: take the pending chunks one at a time (on PostgreSQL, several workers side
+   by side: ``SKIP LOCKED``); each chunk's changes, audit events, report rows, counters and
+   its "done" mark commit in one transaction. Then ``finish_run`` (once, under the run's
+   lock) handles the users a full sync did not mention.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from patronage.access.checks import require
+from patronage.access.permissions import Permission
+from patronage.accounts.actions import require_change
+from patronage.accounts.choices import AccountType, RecordType, Segment
+from patronage.accounts.models import User
+from patronage.accounts.validation import cached_tables
+from patronage.audit.actions import diff, record
+from patronage.audit.context import Actor, Channel
+from patronage.bulk import insert_rows
+from patronage.errors import NotFound, ValidationFailed
+
+from .formats import SIS_FIELDS, FileProblem, check_mapping, read_records
+from .models import (
+    FileFormat,
+    ImportChunk,
+    ImportItem,
+    ImportProfile,
+    ImportRun,
+    MatchBy,
+    MissingAction,
+    Outcome,
+    RunStatus,
+    SeenUser,
+)
+from .sync import (
+    ENTRY_MODELS,
+    SIS_TEMP,
+    ChunkResult,
+    apply_chunk,
+    deactivate_missing,
+    report_item,
+)
+
+# Records per chunk: per transaction, per checkpoint, per unit of parallel work.
+CHUNK_SIZE = int(os.environ.get("PATRONAGE_SIS_CHUNK_SIZE", "1000"))
+Progress = Callable[[int], None]
+
+# --- profiles --------------------------------------------------------------------------------
+
+PROFILE_FIELDS = (
+    "name",
+    "file_format",
+    "csv_mapping",
+    "csv_delimiter",
+    "match_by",
+    "default_record_type",
+    "override_fields",
+    "full_sync",
+    "missing_action",
+    "missing_expiry_days",
+)
+
+
+def _check_profile(values: Mapping[str, Any]) -> None:
+    errors: dict[str, str] = {}
+    if not str(values.get("name") or "").strip():
+        errors["name"] = "Enter the profile's name."
+    if values.get("file_format") not in FileFormat.values:
+        errors["file_format"] = "Choose XML or CSV."
+    elif values["file_format"] == FileFormat.CSV:
+        errors.update(check_mapping(values.get("csv_mapping") or {}))
+        if len(str(values.get("csv_delimiter") or "")) != 1:
+            errors["csv_delimiter"] = "The delimiter is one character."
+    if values.get("match_by") not in MatchBy.values:
+        errors["match_by"] = "Match by primary ID or by any identifier."
+    if values.get("default_record_type") not in (RecordType.PUBLIC, RecordType.STAFF):
+        errors["default_record_type"] = "New users are Public or Staff users."
+    override = values.get("override_fields") or []
+    if not isinstance(override, list) or any(name not in SIS_FIELDS for name in override):
+        errors["override_fields"] = "Only General fields the SIS sends can be overridden."
+    if values.get("missing_action") not in MissingAction.values:
+        errors["missing_action"] = "Do nothing, set inactive or set the expiry date."
+    days = values.get("missing_expiry_days")
+    if not isinstance(days, int) or days < 0:
+        errors["missing_expiry_days"] = "A number of days, 0 or more."
+    if errors:
+        raise ValidationFailed(errors, code="bad_profile")
+
+
+def _profile_snapshot(profile: ImportProfile) -> dict[str, Any]:
+    return {name: getattr(profile, name) for name in PROFILE_FIELDS}
+
+
+@transaction.atomic
+def save_profile(
+    *, actor: Actor, code: str, values: Mapping[str, Any], create: bool = False
+) -> ImportProfile:
+    """Add (``create``) or change an import profile. The code cannot change: users carry it."""
+    require(actor, Permission.SIS_PROFILE_MANAGE)
+    code = (code or "").strip()
+    profile = ImportProfile.objects.select_for_update().filter(code=code).first()
+    if create:
+        if not code or not code.replace("-", "").replace("_", "").isalnum():
+            raise ValidationFailed({"code": "A code of letters, digits, - and _."})
+        if profile is not None or code == SIS_TEMP:
+            raise ValidationFailed({"code": f"A profile '{code}' already exists."})
+        profile = ImportProfile(code=code)
+        before: dict[str, Any] = {}
+    elif profile is None:
+        raise NotFound(f"There is no SIS import profile '{code}'.", code="profile_not_found")
+    else:
+        before = _profile_snapshot(profile)
+    merged = {
+        **_profile_snapshot(profile),
+        **{k: v for k, v in values.items() if k in PROFILE_FIELDS},
+    }
+    if unknown := [k for k in values if k not in PROFILE_FIELDS]:
+        raise ValidationFailed({k: f"'{k}' is not a setting of a profile." for k in unknown})
+    merged["name"] = str(merged["name"] or "").strip()
+    _check_profile(merged)
+    for name, value in merged.items():
+        setattr(profile, name, value)
+    profile.save()
+    record(
+        actor=actor,
+        verb="sis_profile.saved",
+        obj=profile,
+        changes=diff(before, _profile_snapshot(profile)),
+        details={"code": profile.code},
+    )
+    return profile
+
+
+def get_profile(code: str) -> ImportProfile:
+    profile = ImportProfile.objects.filter(code=code).first()
+    if profile is None:
+        known = ", ".join(ImportProfile.objects.values_list("code", flat=True)) or "none yet"
+        raise NotFound(
+            f"There is no SIS import profile '{code}' (profiles: {known}).",
+            code="profile_not_found",
+        )
+    return profile
+
+
+# --- runs --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_import(
+    *, actor: Actor, profile_code: str, paths: list[str], dry_run: bool = False
+) -> ImportRun:
+    require(actor, Permission.SIS_IMPORT_RUN)
+    profile = get_profile(profile_code)
+    if not paths:
+        raise ValidationFailed({"files": "Give at least one file."}, code="no_files")
+    if missing := [p for p in paths if not Path(p).is_file()]:
+        raise ValidationFailed({"files": f"No such file: {', '.join(missing)}."}, code="no_file")
+    if profile.file_format == FileFormat.CSV and (errors := check_mapping(profile.csv_mapping)):
+        raise ValidationFailed(errors, code="bad_mapping")
+    run = ImportRun.objects.create(
+        profile=profile,
+        files=[str(Path(p).resolve()) for p in paths],
+        dry_run=dry_run,
+        started_by=actor.user,
+        started_by_label=actor.label,
+    )
+    record(
+        actor=actor,
+        verb="sis_run.started",
+        obj=run,
+        details={"profile": profile.code, "files": run.files, "dry_run": dry_run},
+    )
+    return run
+
+
+def run_actor(run: ImportRun) -> Actor:
+    """Whoever started the run, through the import channel, under the run's job id."""
+    return Actor(user=run.started_by, channel=Channel.IMPORT, job=run.job)
+
+
+def read_run(*, run_id: int, progress: Progress | None = None) -> ImportRun:
+    """Cut the run's files into stored chunks (resumes after the last stored one)."""
+    run = ImportRun.objects.select_related("profile").get(pk=run_id)
+    if run.status != RunStatus.PREPARING:
+        return run
+    profile = run.profile
+    assert profile is not None
+    seq = run.chunks.count()
+    already = run.records_read
+    buffer: list[tuple[int, dict[str, Any]]] = []
+    records = read_records(
+        run.files, profile.file_format, profile.csv_mapping, profile.csv_delimiter
+    )
+    try:
+        for position, raw in enumerate(records, start=1):
+            if position <= already:
+                continue
+            buffer.append((position, raw))
+            if len(buffer) == CHUNK_SIZE:
+                _store_chunk(run, seq, buffer)
+                seq += 1
+                if progress:
+                    progress(len(buffer))
+                buffer = []
+        if buffer:
+            _store_chunk(run, seq, buffer)
+            seq += 1
+            if progress:
+                progress(len(buffer))
+    except FileProblem as exc:
+        _fail(run, str(exc))
+        raise ValidationFailed({"files": str(exc)}, code="malformed_file") from exc
+    ImportRun.objects.filter(pk=run.pk, status=RunStatus.PREPARING).update(
+        status=RunStatus.RUNNING, chunks_total=seq
+    )
+    run.refresh_from_db()
+    return run
+
+
+def _store_chunk(run: ImportRun, seq: int, records: list[tuple[int, dict[str, Any]]]) -> None:
+    payload = zlib.compress(json.dumps(records, separators=(",", ":")).encode(), 1)
+    with transaction.atomic():
+        ImportChunk.objects.create(
+            run=run, seq=seq, first_record=records[0][0], size=len(records), payload=payload
+        )
+        ImportRun.objects.filter(pk=run.pk).update(records_read=records[-1][0])
+
+
+@transaction.atomic
+def _fail(run: ImportRun, error: str) -> None:
+    """A file that cannot be read fails the run before anything was applied."""
+    run.chunks.all().delete()
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.FAILED, error=error, finished_at=timezone.now()
+    )
+    record(actor=run_actor(run), verb="sis_run.failed", obj=run, reason=error)
+
+
+def apply_run(*, run_id: int, progress: Progress | None = None) -> ImportRun:
+    """Apply pending chunks until none is left, then finish the run. Several processes may
+    call this for the same run at once: each takes chunks the others have not locked."""
+    run = ImportRun.objects.select_related("profile", "started_by").get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        return run
+    profile = run.profile
+    assert profile is not None
+    actor = run_actor(run)
+    track_seen = profile.full_sync and profile.missing_action != MissingAction.NOTHING
+    with cached_tables():
+        while (size := _apply_next_chunk(run, profile, actor, track_seen)) is not None:
+            if progress:
+                progress(size)
+    return finish_run(run_id=run_id)
+
+
+def _apply_next_chunk(
+    run: ImportRun, profile: ImportProfile, actor: Actor, track_seen: bool
+) -> int | None:
+    with transaction.atomic():
+        chunk = (
+            ImportChunk.objects.select_for_update(skip_locked=True)
+            .filter(run=run, done=False)
+            .order_by("seq")
+            .first()
+        )
+        if chunk is None:
+            return None
+        records = [(p, r) for p, r in json.loads(zlib.decompress(bytes(chunk.payload or b"")))]
+        result = _apply_records(records, run, profile, actor, track_seen)
+        insert_rows(ImportItem, result.items)
+        if result.seen:
+            SeenUser.objects.bulk_create(
+                (SeenUser(run=run, user_id=user_id) for user_id in result.seen),
+                batch_size=1000,
+                ignore_conflicts=True,
+            )
+        ImportChunk.objects.filter(pk=chunk.pk).update(done=True, payload=None)
+        ImportRun.objects.filter(pk=run.pk).update(
+            records_done=F("records_done") + chunk.size,
+            created=F("created") + result.created,
+            updated=F("updated") + result.updated,
+            unchanged=F("unchanged") + result.unchanged,
+            rejected=F("rejected") + result.rejected,
+        )
+        return chunk.size
+
+
+def _apply_records(
+    records: list[tuple[int, dict[str, Any]]],
+    run: ImportRun,
+    profile: ImportProfile,
+    actor: Actor,
+    track_seen: bool,
+) -> ChunkResult:
+    options: dict[str, Any] = {
+        "profile": profile,
+        "actor": actor,
+        "run_id": run.pk,
+        "write": not run.dry_run,
+        "track_seen": track_seen,
+    }
+    try:
+        with transaction.atomic():
+            return apply_chunk(records=records, **options)
+    except IntegrityError:
+        pass
+    # A clash the planning could not see (another worker created the same user meanwhile):
+    # apply record by record, so that only a record that still clashes is rejected.
+    total = ChunkResult()
+    for position, raw in records:
+        try:
+            with transaction.atomic():
+                part = apply_chunk(records=[(position, raw)], **options)
+        except IntegrityError as exc:
+            part = ChunkResult(rejected=1)
+            part.items.append(
+                report_item(
+                    run.pk,
+                    position,
+                    raw.get("source", ""),
+                    raw.get("line"),
+                    str(raw["general"].get("primary_id", "")),
+                    Outcome.REJECTED,
+                    reason=f"Could not be saved: {exc}",
+                )
+            )
+        for name in ("created", "updated", "unchanged", "rejected"):
+            setattr(total, name, getattr(total, name) + getattr(part, name))
+        total.items.extend(part.items)
+        total.seen.extend(part.seen)
+    return total
+
+
+def finish_run(*, run_id: int) -> ImportRun:
+    """Once every chunk is applied: users missing from a full sync, then the run ends."""
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        if run.status != RunStatus.RUNNING or run.chunks.filter(done=False).exists():
+            return run
+        profile = run.profile
+        assert profile is not None
+        actor = run_actor(run)
+        if profile.full_sync and profile.missing_action != MissingAction.NOTHING:
+            run.deactivated = _handle_missing(run, profile, actor)
+            SeenUser.objects.filter(run=run).delete()
+        run.status = RunStatus.FINISHED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "finished_at", "deactivated"])
+        record(
+            actor=actor,
+            verb="sis_run.finished",
+            obj=run,
+            details={name: getattr(run, name) for name in COUNTERS},
+        )
+        return run
+
+
+COUNTERS = ("records_done", "created", "updated", "unchanged", "rejected", "deactivated")
+
+
+def _handle_missing(run: ImportRun, profile: ImportProfile, actor: Actor) -> int:
+    missing = (
+        User.objects.filter(account_type=AccountType.EXTERNAL, external_id=profile.code)
+        .exclude(pk__in=SeenUser.objects.filter(run=run).values("user_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    expiry = timezone.localdate() + datetime.timedelta(days=profile.missing_expiry_days)
+    ids = list(missing)
+    count = 0
+    for start in range(0, len(ids), CHUNK_SIZE):
+        items = deactivate_missing(
+            user_ids=ids[start : start + CHUNK_SIZE],
+            profile=profile,
+            actor=actor,
+            run_id=run.pk,
+            write=not run.dry_run,
+            expiry=expiry,
+        )
+        insert_rows(ImportItem, items)
+        count += len(items)
+    return count
+
+
+def execute_run(
+    *, run_id: int, reading: Progress | None = None, applying: Progress | None = None
+) -> ImportRun:
+    """Read then apply (the CLI and the background task); safe to call again to resume."""
+    read_run(run_id=run_id, progress=reading)
+    return apply_run(run_id=run_id, progress=applying)
+
+
+# --- the report --------------------------------------------------------------------------------
+
+REPORT_HEADING = ["record", "file", "line", "primary_id", "outcome", "user_id", "changes", "reason"]
+
+
+def _changes_text(changes: list[dict[str, Any]]) -> str:
+    def shown(value: Any) -> str:
+        if value in (None, "", []):
+            return "—"
+        return " | ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    return "; ".join(f"{c['field']}: {shown(c['old'])} → {shown(c['new'])}" for c in changes)
+
+
+def report_rows(run: ImportRun) -> Iterator[list[str]]:
+    """The report as CSV rows: summary lines, then one line per created, updated, rejected
+    or deactivated user (unchanged users are counted in the summary)."""
+    yield ["# run", run.job, "profile", run.profile.code if run.profile else "", "", "", "", ""]
+    summary = ", ".join(f"{name} {getattr(run, name)}" for name in COUNTERS)
+    yield ["# summary", summary, "dry run" if run.dry_run else "", run.status, "", "", "", ""]
+    yield REPORT_HEADING
+    for item in run.items.order_by("record", "id").iterator(chunk_size=2000):
+        yield [
+            str(item.record or ""),
+            item.source,
+            str(item.line or ""),
+            item.primary_id,
+            item.outcome,
+            str(item.user_id or ""),
+            _changes_text(item.changes),
+            item.reason,
+        ]
+
+
+# --- external users in the staff UI ---------------------------------------------------------------
+
+
+@transaction.atomic
+def set_open_for_update(*, actor: Actor, user: User, open_for_update: bool) -> User:
+    """Let staff edit the SIS-owned fields of an external user until the next sync."""
+    require_change(actor, Permission.USERS_EDIT, user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.account_type != AccountType.EXTERNAL:
+        raise ValidationFailed(
+            {"open_for_update": "Only external users are opened for update."},
+            code="not_external",
+        )
+    if user.open_for_update == open_for_update:
+        return user
+    user.open_for_update = open_for_update
+    user.save(update_fields=["open_for_update"])
+    record(
+        actor=actor,
+        verb="user.open_for_update",
+        obj=user,
+        subject=user,
+        changes=[{"field": "open_for_update", "old": not open_for_update, "new": open_for_update}],
+    )
+    return user
+
+
+@transaction.atomic
+def toggle_account_type(*, actor: Actor, user: User) -> User:
+    """Internal → external: the owner becomes ``SIS_temp`` (the next sync of any profile
+    takes the user over) and every identifier becomes external; the user no longer signs in
+    with a password here. External → internal: every entry becomes internal (staff own it
+    all) and the SIS bookkeeping is dropped."""
+    require_change(actor, Permission.USERS_CHANGE_ACCOUNT_TYPE, user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = {"account_type": user.account_type, "external_id": user.external_id}
+    if user.account_type == AccountType.EXTERNAL:
+        user.account_type, user.external_id = AccountType.INTERNAL, ""
+        for model in ENTRY_MODELS.values():
+            model.objects.filter(user=user).update(segment_type=Segment.INTERNAL)
+    else:
+        user.account_type, user.external_id = AccountType.EXTERNAL, SIS_TEMP
+        user.identifiers.update(segment_type=Segment.EXTERNAL)
+        user.set_unusable_password()
+    user.sis_values, user.sis_kept_fields, user.open_for_update = {}, [], False
+    user.updated_by, user.updated_via = actor.user, actor.label
+    user.save()
+    record(
+        actor=actor,
+        verb="user.account_type_toggled",
+        obj=user,
+        subject=user,
+        changes=diff(before, {"account_type": user.account_type, "external_id": user.external_id}),
+    )
+    return user
