@@ -11,6 +11,6 @@ class Migration(migrations.Migration):
     """SIS imports, bulk updates and exports for User Administrators (bulk updates also for
     User Managers)."""
 
-    dependencies = [("access", "0005_catalogue_user_administrator_grants")]
+    dependencies = [("access", "0006_catalogue_patron_services")]
 
     operations = [migrations.RunPython(load_catalogue, migrations.RunPython.noop)]
