@@ -10,6 +10,7 @@ import pytest
 from patronage.accounts import actions as accounts
 from patronage.accounts.models import User, UserIdentifier
 from patronage.audit.models import AuditEvent
+from patronage.audit.shredding import Opener
 from patronage.errors import NotFound, ValidationFailed
 from patronage.sis.actions import report_rows, save_profile, start_import
 from patronage.sis.models import ImportItem, Outcome, RunStatus
@@ -76,7 +77,8 @@ def test_changes_are_applied_reported_with_field_diffs_and_audited_with_the_job(
     assert {"field": "user_group", "old": "UNDERGRAD", "new": "GRAD"} in item.changes
     event = AuditEvent.objects.get(subject_id=user.pk, verb="user.synced")
     assert (event.channel, event.job) == ("import", second.job)
-    assert {"field": "user_group", "old": "UNDERGRAD", "new": "GRAD"} in event.changes
+    opened = Opener([event]).changes(event)
+    assert {"field": "user_group", "old": "UNDERGRAD", "new": "GRAD", "erased": False} in opened
 
 
 def test_internal_data_survives_two_syncs(profile, tmp_path):

@@ -11,6 +11,6 @@ class Migration(migrations.Migration):
     """SIS imports, bulk updates and exports for User Administrators (bulk updates also for
     User Managers)."""
 
-    dependencies = [("access", "0006_catalogue_patron_services")]
+    dependencies = [("access", "0007_privacy_and_audit_permissions")]
 
     operations = [migrations.RunPython(load_catalogue, migrations.RunPython.noop)]
