@@ -372,3 +372,13 @@ def test_csv_with_a_column_mapping(db, tmp_path):
     lines = dict(run.items.filter(outcome="rejected").values_list("line", "reason"))
     assert "'NOPE' is not a known value" in lines[3]
     assert "2 cells" in lines[4]
+
+
+def test_the_import_s_batched_audit_events_join_the_hash_chain(profile, tmp_path):
+    from patronage.audit import chain
+
+    run_import([users_file(tmp_path / "a.xml", user_xml("s1"), user_xml("s2"))])
+    run_import([users_file(tmp_path / "b.xml", user_xml("s1", user_group="GRAD"))])
+    linked = chain.chain_pending()
+    assert linked == AuditEvent.objects.count()
+    assert chain.verify().ok
