@@ -24,7 +24,7 @@ run: install
 	PATRONAGE_HTTPS=false $(BIN)/patronage collectstatic --noinput -v0
 	PATRONAGE_HTTPS=false $(BIN)/patronage demo
 	@echo "Patronage on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	PATRONAGE_HTTPS=false $(BIN)/patronage runserver $(HOST):$(PORT) --noreload
+	PATRONAGE_HTTPS=false PATRONAGE_LOG_FORMAT=text $(BIN)/patronage runserver $(HOST):$(PORT) --noreload
 
 ## The whole suite: lint, types, then every test on SQLite and on PostgreSQL.
 test: install browser lint typecheck test-sqlite test-postgres

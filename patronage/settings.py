@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,9 +70,12 @@ INSTALLED_APPS = [
     "patronage.privacy",
     "patronage.sis",
     "patronage.web",
+    "patronage.ops",
 ]
 
 MIDDLEWARE = [
+    # First: every log line and audit event of the request carries its id.
+    "patronage.ops.requests.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -216,13 +220,35 @@ ATTACHMENT_CONTENT_TYPES = env_list(
     "application/msword,message/rfc822",
 )
 
+# Logs: one JSON object a line with the request id (PATRONAGE_LOG_FORMAT=json, the default),
+# or plain text for a terminal (text; `make run`). docs/deployment.md.
+LOG_FORMAT = os.environ.get("PATRONAGE_LOG_FORMAT", "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"PATRONAGE_LOG_FORMAT: 'json' or 'text', not '{LOG_FORMAT}'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "patronage.ops.logs.JsonFormatter"},
+        "text": {
+            "()": "patronage.ops.logs.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The access log replaces the development server's own request lines.
+        "django.server": {"level": "WARNING"},
+    },
 }
+
+# Task workers (`patronage worker`) renew a heartbeat this often; /readyz calls a node not
+# ready when no worker has beaten within WORKER_HEARTBEAT_MAX_AGE (unless told not to care).
+WORKER_HEARTBEAT_SECONDS = int(os.environ.get("PATRONAGE_WORKER_HEARTBEAT_SECONDS", "15"))
+WORKER_HEARTBEAT_MAX_AGE = int(os.environ.get("PATRONAGE_WORKER_HEARTBEAT_MAX_AGE", "60"))
+READY_REQUIRES_WORKER = env_bool("PATRONAGE_READY_REQUIRES_WORKER", True)
 
 # primary_id is unique case-insensitively through UserIdentifier.key (a database constraint),
 # which the log-in backend uses; a plain unique index would treat "AB12" and "ab12" as two.

@@ -41,3 +41,19 @@ def desk_operator(db):
 @pytest.fixture
 def no_roles(db):
     return make_staff(first_name="Nora", last_name="Noroles")
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """A transactional database is flushed after each test, taking the migrations' data
+    (roles, default code tables) with it: tests that need one load that data again."""
+    import importlib
+
+    from django.apps import apps
+
+    from patronage.access.catalogue import sync
+    from patronage.access.models import Role
+
+    defaults = importlib.import_module("patronage.accounts.migrations.0002_defaults_and_name_index")
+    sync(Role)
+    defaults.load_default_codes(apps, None)

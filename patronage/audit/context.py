@@ -8,6 +8,8 @@ from uuid import uuid4
 
 from django.db import models
 
+from patronage.ops.requests import request_id_of
+
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
@@ -41,7 +43,7 @@ class Actor:
             user=user,  # type: ignore[arg-type]
             channel=channel,
             ip=request.META.get("REMOTE_ADDR", ""),
-            request_id=request.headers.get("X-Request-ID") or uuid4().hex,
+            request_id=request_id_of(request),
             # Work under a shared circulation-desk login is traced to its terminal (seed 001).
             terminal=getattr(user, "terminal", "") or "",
         )

@@ -95,16 +95,5 @@ def shoot():
 
 
 @pytest.fixture(autouse=True)
-def _reference_data(transactional_db):
-    """The live server needs a transactional database, which is flushed after each test,
-    taking the migrations' data (roles, default code tables) with it: load it again."""
-    import importlib
-
-    from django.apps import apps
-
-    from patronage.access.catalogue import sync
-    from patronage.access.models import Role
-
-    defaults = importlib.import_module("patronage.accounts.migrations.0002_defaults_and_name_index")
-    sync(Role)
-    defaults.load_default_codes(apps, None)
+def _reference_data(reference_data):
+    """The live server needs a transactional database (see ``reference_data``)."""

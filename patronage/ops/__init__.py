@@ -1,0 +1,2 @@
+"""Running Patronage in production: request ids and structured logs, health and readiness
+probes, backups and restores."""
