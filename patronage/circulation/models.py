@@ -333,8 +333,10 @@ class FeeEntry(models.Model):
     method = models.CharField(max_length=20, choices=PaymentMethod.choices, blank=True, default="")
     reason = models.CharField(max_length=100, blank=True, default="")
     comment = models.CharField(max_length=1000, blank=True, default="")
+    # RESTRICT, not PROTECT: a receipt goes only together with its entries (when the user's
+    # record is deleted), never on its own.
     receipt = models.ForeignKey(
-        Receipt, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+        Receipt, null=True, blank=True, on_delete=models.RESTRICT, related_name="entries"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
