@@ -44,9 +44,8 @@ from .models import (
     UserGroupPolicy,
     WaiveLimit,
     WaiveReason,
-    desk_scope_keys,
 )
-from .selectors import CENT, Block, blocks_stopping, effective_blocks, fee_balance
+from .selectors import CENT, Block, blocks_stopping, effective_blocks, fee_balance, may_lend_at
 
 MAX_AMOUNT = Decimal("9999999999.99")
 OVERDUE_FINE_TYPE = "OVERDUEFINE"
@@ -138,16 +137,6 @@ def find_item(barcode: str) -> Item:
 # --- loans --------------------------------------------------------------------------------------
 
 
-class _AtDesk:
-    """Work done at a desk, for the access check (``checks.can`` reads ``scope_keys``)."""
-
-    def __init__(self, desk: CirculationDesk) -> None:
-        self.desk = desk
-
-    def scope_keys(self) -> frozenset[Any]:
-        return desk_scope_keys(self.desk)
-
-
 def _require_at_desk(actor: Actor, desk: CirculationDesk) -> None:
     """Loans are made and returned at a desk the actor works at. A shared circulation-desk
     login works only at its own desk (seed 001)."""
@@ -160,7 +149,7 @@ def _require_at_desk(actor: Actor, desk: CirculationDesk) -> None:
             {"desk": f"This shared desk login works only at its own desk, not at {desk}."},
             code="shared_desk_only",
         )
-    if not can(user, Permission.FULFILLMENT_LOANS, _AtDesk(desk)):
+    if not may_lend_at(user, desk):
         raise ValidationFailed(
             {"desk": f"Your roles do not cover the circulation desk {desk}."},
             code="desk_out_of_scope",

@@ -24,10 +24,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from patronage.access.checks import restrict
+from patronage.access.checks import can, restrict
 from patronage.access.permissions import Permission
 from patronage.accounts.choices import BlockStatus, CodeTable, RecordType, UserStatus
 from patronage.accounts.models import CodeTableEntry, UserBlock
+from patronage.errors import NotFound, ValidationFailed
+from patronage.organization.models import CirculationDesk
 
 from .choices import BlockedAction, FeeStatus
 from .models import (
@@ -38,6 +40,7 @@ from .models import (
     Loan,
     ProxyRelation,
     UserGroupPolicy,
+    desk_scope_keys,
 )
 
 if TYPE_CHECKING:
@@ -248,3 +251,65 @@ def proxies_of(user: User) -> Proxies:
         view = ProxyView(relation, relation.valid_on(today))
         (result.proxy_for if relation.proxy_id == user.pk else result.proxies).append(view)
     return result
+
+
+def get_fee(reader: User | None, user: User, fee_id: int, permission: Permission) -> Fee:
+    """One of the user's fees within the reader's reach for ``permission`` (else 404)."""
+    fee = (
+        with_balance(restrict(Fee.objects.filter(user=user), reader, permission))
+        .select_related("fee_type", "item", "user")
+        .filter(pk=fee_id)
+        .first()
+    )
+    if fee is None:
+        raise NotFound("No such fine or fee.", code="fee_not_found")
+    return fee
+
+
+def get_loan(reader: User | None, loan_id: int, permission: Permission) -> Loan:
+    loan = (
+        restrict(Loan.objects.all(), reader, permission)
+        .select_related("item", "user", "desk")
+        .filter(pk=loan_id)
+        .first()
+    )
+    if loan is None:
+        raise NotFound("No such loan.", code="loan_not_found")
+    return loan
+
+
+def get_desk(desk_id: Any) -> CirculationDesk:
+    desk = (
+        CirculationDesk.objects.select_related("library").filter(pk=desk_id).first()
+        if str(desk_id).isdigit()
+        else None
+    )
+    if desk is None:
+        raise ValidationFailed({"desk": "Choose a circulation desk."}, code="unknown_desk")
+    return desk
+
+
+def may_lend_at(reader: User, desk: CirculationDesk) -> bool:
+    """Whether the reader's grants cover work at ``desk`` (a grant at that desk or at its
+    library; not another desk's grant)."""
+    return can(reader, Permission.FULFILLMENT_LOANS, _Place(desk_scope_keys(desk)))
+
+
+def desks_of(reader: User | None) -> list[CirculationDesk]:
+    """The desks the reader may lend at (a shared desk login: its own desk only)."""
+    if reader is None:
+        return []
+    desks = CirculationDesk.objects.select_related("library")
+    if reader.shared_desk_id is not None:
+        desks = desks.filter(pk=reader.shared_desk_id)
+    return [desk for desk in desks if may_lend_at(reader, desk)]
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Work done at a desk, for the access check (``checks.can`` reads ``scope_keys``)."""
+
+    keys: frozenset[Any]
+
+    def scope_keys(self) -> frozenset[Any]:
+        return self.keys

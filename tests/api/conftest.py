@@ -4,6 +4,7 @@ import pytest
 
 from patronage.accounts import actions
 from patronage.accounts.models import User
+from patronage.circulation import actions as circulation
 from tests.factories import SYSTEM, make_library, make_user
 
 
@@ -42,6 +43,9 @@ def patron(db, main_library, law_library):
         )
         actions.add_statistic(actor=SYSTEM, user=user, category="HIST", owner=owner)
         actions.add_block(actor=SYSTEM, user=user, block_type="GENERAL", owner=owner)
+        circulation.create_fee(
+            actor=SYSTEM, user=user, fee_type="OTHER", amount="5.00", owner=owner
+        )
     return User.objects.get(pk=user.pk)
 
 
@@ -57,4 +61,8 @@ def other_patron(db, main_library):
     actions.add_note(actor=SYSTEM, user=user, note_type="OTHER", text="x", owner=main_library)
     actions.add_statistic(actor=SYSTEM, user=user, category="LAW", owner=main_library)
     actions.add_block(actor=SYSTEM, user=user, block_type="GENERAL", owner=main_library)
+    circulation.create_fee(
+        actor=SYSTEM, user=user, fee_type="OTHER", amount="3.00", owner=main_library
+    )
+    circulation.add_proxy(actor=SYSTEM, proxy=user, sponsor=make_user(primary_id="sponsor2"))
     return user
