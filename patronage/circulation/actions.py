@@ -156,10 +156,17 @@ def _require_at_desk(actor: Actor, desk: CirculationDesk) -> None:
         )
 
 
-def _refuse_if_blocked(user: User, action: str, *, whose: str = "") -> None:
+def _refuse_if_blocked(actor: Actor, user: User, action: str) -> None:
     blocks = blocks_stopping(user, action)
-    if blocks:
-        raise Conflict(blocked_message(user, action, blocks, whose=whose), code="user_blocked")
+    if not blocks:
+        return
+    if actor.user is not None and not can(actor.user, Permission.USERS_VIEW_DETAILS):
+        # Seed 000: staff who see only the card learn that a block is in force, not why.
+        raise Conflict(
+            f"{user.display_name} may not borrow: a block is in force. See a supervisor.",
+            code="user_blocked",
+        )
+    raise Conflict(blocked_message(user, action, blocks), code="user_blocked")
 
 
 def blocked_message(user: User, action: str, blocks: Sequence[Block], *, whose: str = "") -> str:
@@ -224,7 +231,7 @@ def check_out(
                 blocked_message(proxy, BlockedAction.LOAN, own, whose=f"The proxy {proxy}"),
                 code="user_blocked",
             )
-    _refuse_if_blocked(borrower, BlockedAction.LOAN)
+    _refuse_if_blocked(actor, borrower, BlockedAction.LOAN)
     item = Item.objects.select_for_update().get(pk=find_item(barcode).pk)
     if Loan.objects.active().filter(item=item).exists():
         raise Conflict(f"{item} is already on loan.", code="item_on_loan")
@@ -270,7 +277,7 @@ def _locked_open_loan(loan: Loan) -> Loan:
 def renew(*, actor: Actor, loan: Loan) -> Loan:
     require(actor, Permission.FULFILLMENT_LOANS, loan)
     loan = _locked_open_loan(loan)
-    _refuse_if_blocked(loan.user, BlockedAction.RENEW)
+    _refuse_if_blocked(actor, loan.user, BlockedAction.RENEW)
     policy = UserGroupPolicy.for_group(loan.user.user_group)
     if loan.renewals >= policy.max_renewals:
         raise Conflict(

@@ -24,12 +24,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from patronage.access.checks import can, restrict
+from patronage.access.checks import can, coverage_by_permission, restrict
 from patronage.access.permissions import Permission
 from patronage.accounts.choices import BlockStatus, CodeTable, RecordType, UserStatus
 from patronage.accounts.models import CodeTableEntry, UserBlock
 from patronage.errors import NotFound, ValidationFailed
-from patronage.organization.models import CirculationDesk
+from patronage.organization.models import CirculationDesk, Library
 
 from .choices import BlockedAction, FeeStatus
 from .models import (
@@ -313,3 +313,12 @@ class _Place:
 
     def scope_keys(self) -> frozenset[Any]:
         return self.keys
+
+
+def owner_libraries(reader: User, permission: Permission) -> list[Library]:
+    """The libraries the reader may make the owner of a fee (their scope's libraries)."""
+    coverage = coverage_by_permission(reader).get(permission)
+    if coverage is None:
+        return []
+    libraries = Library.objects.all()
+    return list(libraries if coverage.everywhere else libraries.filter(pk__in=coverage.libraries()))

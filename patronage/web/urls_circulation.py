@@ -1,5 +1,30 @@
-"""Staff UI routes: circulation."""
+"""Staff UI routes: circulation (patron services: fines and fees, loans, proxies, deletion)."""
 
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from .views import circulation as views
+
+urlpatterns: list[URLPattern] = [
+    path("users/<int:pk>/fees/", views.user_fees, name="user_fees"),
+    path("users/<int:pk>/fees/add/", views.fee_add, name="fee_add"),
+    path("users/<int:pk>/fees/credit/", views.credit_add, name="credit_add"),
+    path("users/<int:pk>/fees/pay-all/", views.fee_pay_all, name="fee_pay_all"),
+    path("users/<int:pk>/fees/waive/", views.fee_waive, name="fee_waive"),
+    path("users/<int:pk>/fees/export/", views.fee_export, name="fee_export"),
+    path("users/<int:pk>/fees/<int:fee_id>/pay/", views.fee_pay, name="fee_pay"),
+    path("users/<int:pk>/fees/<int:fee_id>/dispute/", views.fee_dispute, name="fee_dispute"),
+    path("users/<int:pk>/fees/<int:fee_id>/restore/", views.fee_restore, name="fee_restore"),
+    path("users/<int:pk>/loans/", views.user_loans, name="user_loans"),
+    path("users/<int:pk>/loans/checkout/", views.loan_checkout, name="loan_checkout"),
+    path("users/<int:pk>/loans/<int:loan_id>/renew/", views.loan_renew, name="loan_renew"),
+    path("users/<int:pk>/loans/<int:loan_id>/return/", views.loan_return, name="loan_return"),
+    path("users/<int:pk>/proxies/", views.user_proxies, name="user_proxies"),
+    path("users/<int:pk>/proxies/add/", views.proxy_add, name="proxy_add"),
+    path(
+        "users/<int:pk>/proxies/<int:relation_id>/remove/",
+        views.proxy_remove,
+        name="proxy_remove",
+    ),
+    path("users/<int:pk>/delete/", views.user_deletion, name="user_deletion"),
+    path("circulation/returns/", views.returns, name="returns"),
+]

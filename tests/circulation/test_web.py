@@ -1,0 +1,179 @@
+"""The staff UI of patron services: Fines/Fees, Loans, Proxy For tabs, the deletion dialog
+and the Returns page. The allowed role succeeds, a role without the permission gets 403,
+another library's fee 404, bad input 422 with the message and no change."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from patronage.accounts.actions import add_block
+from patronage.accounts.models import User
+from patronage.circulation import actions
+from patronage.circulation.models import Fee, FeeEntry, Loan, ProxyRelation
+from patronage.circulation.selectors import fee_balance
+from tests.circulation.conftest import make_item
+from tests.factories import SYSTEM, make_desk, make_library, make_staff, make_user
+from tests.web.conftest import _no_static_dir_warning, _plain_http, login  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+HX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "user-tabs"}
+
+
+def fee_for(patron, amount="10.00", **kwargs):
+    return actions.create_fee(actor=SYSTEM, user=patron, fee_type="OTHER", amount=amount, **kwargs)
+
+
+def test_the_fees_tab_shows_the_balances_and_the_fees(manager, patron):
+    fee_for(patron, "10.00")
+    html = login(manager).get(f"/users/{patron.pk}/fees/").content.decode()
+    assert 'id="balance-active">10.00 USD' in html
+    assert "Other" in html and "Waive" in html
+
+
+def test_the_fees_tab_needs_the_permission(no_roles, patron):
+    assert login(no_roles).get(f"/users/{patron.pk}/fees/").status_code == 403
+
+
+def test_paying_from_the_tab_gives_a_receipt(operator, patron):
+    fee = fee_for(patron)
+    response = login(operator).post(
+        f"/users/{patron.pk}/fees/{fee.pk}/pay/", {"amount": "4", "method": "CASH"}, **HX
+    )
+    assert response.status_code == 200
+    assert "receipt R" in response.content.decode()
+    assert fee_balance(fee) == Decimal("6.00")
+
+
+@pytest.mark.parametrize("amount", ["-1", "abc", "11"])
+def test_a_bad_payment_is_refused_with_the_message_and_no_change(operator, patron, amount):
+    fee = fee_for(patron)
+    response = login(operator).post(
+        f"/users/{patron.pk}/fees/{fee.pk}/pay/", {"amount": amount, "method": "CASH"}, **HX
+    )
+    assert response.status_code == 422
+    assert 'id="refusal"' in response.content.decode()
+    assert fee.entries.count() == 1
+
+
+def test_another_librarys_fee_is_404(patron):
+    law = make_library("LAW", "Law Library")
+    fee = fee_for(patron, owner=law)
+    main_operator = make_staff("FULFILLMENT_OPERATOR_EXTENDED", scope=make_desk(make_library()))
+    client = login(main_operator)
+    html = client.get(f"/users/{patron.pk}/fees/").content.decode()
+    assert f'id="fee-{fee.pk}"' not in html and "Law Library" not in html
+    response = client.post(f"/users/{patron.pk}/fees/{fee.pk}/pay/", {"method": "CASH"})
+    assert response.status_code == 404
+    assert fee.entries.count() == 1
+
+
+def test_dispute_and_restore_from_the_tab(operator, patron):
+    fee = fee_for(patron)
+    client = login(operator)
+    refused = client.post(f"/users/{patron.pk}/fees/{fee.pk}/dispute/", {"comment": ""}, **HX)
+    assert refused.status_code == 422
+    client.post(f"/users/{patron.pk}/fees/{fee.pk}/dispute/", {"comment": "Not mine"}, **HX)
+    fee.refresh_from_db()
+    assert fee.status == "INDISPUTE"
+    client.post(f"/users/{patron.pk}/fees/{fee.pk}/restore/", {"comment": ""}, **HX)
+    fee.refresh_from_db()
+    assert fee.status == "ACTIVE"
+    again = client.post(f"/users/{patron.pk}/fees/{fee.pk}/restore/", {}, **HX)
+    assert again.status_code == 409
+
+
+def test_waive_selected_and_waive_all(manager, patron):
+    first, second, third = fee_for(patron, "1"), fee_for(patron, "2"), fee_for(patron, "3")
+    client = login(manager)
+    client.post(
+        f"/users/{patron.pk}/fees/waive/",
+        {"fee": [first.pk, second.pk], "reason": "HARDSHIP"},
+        **HX,
+    )
+    assert fee_balance(first) == fee_balance(second) == 0 and fee_balance(third) == 3
+    client.post(f"/users/{patron.pk}/fees/waive/", {"all": "1", "reason": "HARDSHIP"}, **HX)
+    assert fee_balance(third) == 0
+    refused = client.post(f"/users/{patron.pk}/fees/waive/", {"all": "1", "reason": ""}, **HX)
+    assert refused.status_code == 422
+
+
+def test_adding_a_fee_and_a_credit(manager, patron):
+    client = login(manager)
+    response = client.post(
+        f"/users/{patron.pk}/fees/add/", {"fee_type": "OTHER", "amount": "-3"}, **HX
+    )
+    assert response.status_code == 422 and not Fee.objects.exists()
+    client.post(f"/users/{patron.pk}/fees/add/", {"fee_type": "OTHER", "amount": "3"}, **HX)
+    client.post(f"/users/{patron.pk}/fees/credit/", {"amount": "1", "comment": "Sorry"}, **HX)
+    html = client.get(f"/users/{patron.pk}/fees/").content.decode()
+    assert 'id="balance-active">2.00 USD' in html and "-1.00" in html
+
+
+def test_checking_out_to_a_blocked_patron_shows_the_reason(manager, desk, patron):
+    add_block(actor=SYSTEM, user=patron, block_type="CONDUCT")
+    item = make_item(desk.library)
+    response = login(manager).post(
+        f"/users/{patron.pk}/loans/checkout/", {"barcode": item.barcode, "desk": desk.pk}, **HX
+    )
+    assert response.status_code == 409
+    assert "Conduct" in response.content.decode()
+    assert not Loan.objects.exists()
+
+
+def test_check_out_renew_and_return_on_the_loans_tab(operator, desk, patron, policy):
+    item = make_item(desk.library, title="Middlemarch")
+    client = login(operator)
+    client.post(
+        f"/users/{patron.pk}/loans/checkout/", {"barcode": item.barcode, "desk": desk.pk}, **HX
+    )
+    loan = Loan.objects.get()
+    assert "Middlemarch" in client.get(f"/users/{patron.pk}/loans/").content.decode()
+    Loan.objects.filter(pk=loan.pk).update(renewals=0)
+    client.post(f"/users/{patron.pk}/loans/{loan.pk}/return/", {"desk": desk.pk}, **HX)
+    loan.refresh_from_db()
+    assert loan.returned_at is not None
+
+
+def test_the_returns_page(operator, desk, patron):
+    item = make_item(desk.library)
+    actions.check_out(actor=SYSTEM, user=patron, barcode=item.barcode, desk=desk)
+    client = login(operator)
+    response = client.post("/circulation/returns/", {"barcode": item.barcode, "desk": desk.pk})
+    assert response.status_code == 200 and 'id="returned"' in response.content.decode()
+    again = client.post("/circulation/returns/", {"barcode": item.barcode, "desk": desk.pk})
+    assert again.status_code == 409 and "not on loan" in again.content.decode()
+    assert login(make_staff()).get("/circulation/returns/").status_code == 403
+
+
+def test_proxies_tab(user_manager, patron):
+    proxy = make_user()
+    client = login(user_manager)
+    client.post(f"/users/{proxy.pk}/proxies/add/", {"sponsor": patron.primary_id}, **HX)
+    relation = ProxyRelation.objects.get()
+    assert relation.sponsor == patron
+    assert str(proxy) in client.get(f"/users/{patron.pk}/proxies/").content.decode()
+    bad = client.post(f"/users/{proxy.pk}/proxies/add/", {"sponsor": "nobody-here"}, **HX)
+    assert bad.status_code == 422
+    client.post(f"/users/{proxy.pk}/proxies/{relation.pk}/remove/", **HX)
+    assert not ProxyRelation.objects.exists()
+
+
+def test_the_deletion_dialog(user_manager, operator, desk, patron):
+    fee_for(patron, "2")
+    client = login(user_manager)
+    html = client.get(f"/users/{patron.pk}/delete/").content.decode()
+    assert 'data-code="balance_due" data-met="no"' in html and "Waive the fees" in html
+    unconfirmed = client.post(f"/users/{patron.pk}/delete/", {"waive_fees": "1"}, **HX)
+    assert unconfirmed.status_code == 422
+    refused = client.post(f"/users/{patron.pk}/delete/", {"confirm": "1"}, **HX)
+    assert refused.status_code == 409 and User.objects.filter(pk=patron.pk).exists()
+    done = client.post(f"/users/{patron.pk}/delete/", {"confirm": "1", "waive_fees": "1"}, **HX)
+    assert done.status_code == 204 and done["HX-Redirect"]
+    assert not User.objects.filter(pk=patron.pk).exists()
+    assert FeeEntry.objects.count() == 0
+
+
+def test_only_user_managers_see_the_deletion_dialog(operator, patron):
+    assert login(operator).get(f"/users/{patron.pk}/delete/").status_code == 403
