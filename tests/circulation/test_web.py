@@ -81,7 +81,7 @@ def test_dispute_and_restore_from_the_tab(operator, patron):
     fee.refresh_from_db()
     assert fee.status == "ACTIVE"
     again = client.post(f"/users/{patron.pk}/fees/{fee.pk}/restore/", {}, **HX)
-    assert again.status_code == 409
+    assert again.status_code == 422
 
 
 def test_waive_selected_and_waive_all(manager, patron):
@@ -117,7 +117,7 @@ def test_checking_out_to_a_blocked_patron_shows_the_reason(manager, desk, patron
     response = login(manager).post(
         f"/users/{patron.pk}/loans/checkout/", {"barcode": item.barcode, "desk": desk.pk}, **HX
     )
-    assert response.status_code == 409
+    assert response.status_code == 422
     assert "Conduct" in response.content.decode()
     assert not Loan.objects.exists()
 
@@ -143,7 +143,7 @@ def test_the_returns_page(operator, desk, patron):
     response = client.post("/circulation/returns/", {"barcode": item.barcode, "desk": desk.pk})
     assert response.status_code == 200 and 'id="returned"' in response.content.decode()
     again = client.post("/circulation/returns/", {"barcode": item.barcode, "desk": desk.pk})
-    assert again.status_code == 409 and "not on loan" in again.content.decode()
+    assert again.status_code == 422 and "not on loan" in again.content.decode()
     assert login(make_staff()).get("/circulation/returns/").status_code == 403
 
 
@@ -168,7 +168,7 @@ def test_the_deletion_dialog(user_manager, operator, desk, patron):
     unconfirmed = client.post(f"/users/{patron.pk}/delete/", {"waive_fees": "1"}, **HX)
     assert unconfirmed.status_code == 422
     refused = client.post(f"/users/{patron.pk}/delete/", {"confirm": "1"}, **HX)
-    assert refused.status_code == 409 and User.objects.filter(pk=patron.pk).exists()
+    assert refused.status_code == 422 and User.objects.filter(pk=patron.pk).exists()
     done = client.post(f"/users/{patron.pk}/delete/", {"confirm": "1", "waive_fees": "1"}, **HX)
     assert done.status_code == 204 and done["HX-Redirect"]
     assert not User.objects.filter(pk=patron.pk).exists()

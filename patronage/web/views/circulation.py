@@ -2,7 +2,8 @@
 deletion dialog, and the Returns page. Thin: parse the form, call an action, re-render.
 
 Each tab is a tab of the user details page (``web/users/detail.html``); a refusal re-renders
-it with the message (422 for bad input, 409 for a conflict such as a block) and no change.
+it with the message and no change, status 422 (the UI's one status for a refusal it shows:
+bad input, or a conflict such as a block).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from patronage.organization.models import Library
 from ..common import INVALID, actor, domain_errors, is_partial, post_values, render_page, staff
 from .details import available_tabs
 
-CONFLICT = 409
 # The forms of a tab that show their fields' messages (row forms show the refusal on top).
 OWN_FORMS = {"fee-new", "credit-new", "pay-all", "checkout", "proxy-new", "deletion"}
 TAB_VIEWS = {
@@ -145,7 +145,7 @@ def _refused(
         request,
         user,
         tab,
-        status=INVALID if isinstance(refusal, ValidationFailed) else CONFLICT,
+        status=INVALID,
         editing=form,
         values=post_values(request) if own_form else {},
         errors=errors,
@@ -474,7 +474,7 @@ def returns(request: HttpRequest) -> HttpResponse:
         except ValidationFailed as refusal:
             context["errors"], status = refusal.errors, INVALID
         except Conflict as refusal:
-            context["errors"], status = {"barcode": refusal.message}, CONFLICT
+            context["errors"], status = {"barcode": refusal.message}, INVALID
         else:
             fine = sum((f.original_amount for f in loan.fees.all()), Decimal(0))
             context["returned"] = loan
