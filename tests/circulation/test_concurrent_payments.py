@@ -14,6 +14,7 @@ from patronage.circulation import actions
 from patronage.circulation.models import Fee, FeeEntry
 from patronage.circulation.selectors import fee_balance
 from patronage.errors import DomainError
+from tests.circulation.conftest import load_circulation_defaults
 from tests.factories import SYSTEM, actor_for, make_library, make_staff, make_user
 
 pytestmark = [
@@ -22,6 +23,11 @@ pytestmark = [
 ]
 
 THREADS = 8
+
+
+@pytest.fixture(autouse=True)
+def _circulation_defaults():
+    load_circulation_defaults()  # a transactional test may run after another's flush
 
 
 def test_concurrent_payments_never_pay_more_than_the_balance():
