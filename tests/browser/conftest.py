@@ -77,8 +77,18 @@ def page(browser, http_live_server) -> Iterator[object]:
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
+    # The content security policy allows no inline script or style: anything it blocks
+    # would be a broken screen, so it fails the test.
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert not blocked, "blocked by the content security policy:\n" + "\n".join(blocked)
 
 
 @pytest.fixture
