@@ -267,6 +267,8 @@ LOGGING = {
 WORKER_HEARTBEAT_SECONDS = int(os.environ.get("PATRONAGE_WORKER_HEARTBEAT_SECONDS", "15"))
 WORKER_HEARTBEAT_MAX_AGE = int(os.environ.get("PATRONAGE_WORKER_HEARTBEAT_MAX_AGE", "60"))
 READY_REQUIRES_WORKER = env_bool("PATRONAGE_READY_REQUIRES_WORKER", True)
+# /metrics answers only with this bearer token (unset: 404). docs/deployment.md.
+METRICS_TOKEN = os.environ.get("PATRONAGE_METRICS_TOKEN", "")
 
 # primary_id is unique case-insensitively through UserIdentifier.key (a database constraint),
 # which the log-in backend uses; a plain unique index would treat "AB12" and "ab12" as two.

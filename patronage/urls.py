@@ -1,11 +1,12 @@
 from django.urls import include, path
 
 from patronage.api import api
-from patronage.ops.health import healthz, readyz
+from patronage.ops.views import healthz, metrics, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("api/v1/", api.urls),
     path("", include("patronage.web.urls")),
 ]

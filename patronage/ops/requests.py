@@ -16,6 +16,8 @@ from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponse
 
+from . import metrics
+
 HEADER = "X-Request-ID"
 _ACCEPTABLE = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 current_request_id: ContextVar[str] = ContextVar("patronage_request_id", default="")
@@ -48,6 +50,8 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response[HEADER] = request.request_id  # type: ignore[attr-defined]
+            seconds = time.perf_counter() - started
+            metrics.observe(request, response.status_code, seconds)
             user = getattr(request, "user", None)
             access_log.info(
                 "%s %s %s",
@@ -58,7 +62,7 @@ class RequestIdMiddleware:
                     "method": request.method,
                     "path": request.path,
                     "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "duration_ms": round(seconds * 1000, 1),
                     "user_id": user.pk if user is not None and user.is_authenticated else None,
                 },
             )

@@ -9,7 +9,7 @@ import pytest
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from patronage.ops import health
+from patronage.ops import views as health
 from patronage.ops.models import WorkerHeartbeat
 
 pytestmark = pytest.mark.django_db

@@ -36,6 +36,7 @@ def server_env(tmp_path):
     env.update(
         PATRONAGE_VAR_DIR=str(tmp_path),
         PATRONAGE_HTTPS="false",
+        PATRONAGE_METRICS_TOKEN="t0ken-abc",
         DJANGO_SETTINGS_MODULE="patronage.settings",
     )
     env.pop("DEBUG", None)
@@ -75,6 +76,12 @@ def test_serve_answers_with_two_workers_and_stops_on_sigterm(server_env):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{stylesheet[1]}") as css:
             assert css.status == 200
             assert "immutable" in css.headers["Cache-Control"]
+        # Both worker processes' samples reach /metrics, whichever process answers it.
+        scrape = urllib.request.Request(
+            f"http://127.0.0.1:{port}/metrics", headers={"Authorization": "Bearer t0ken-abc"}
+        )
+        with urllib.request.urlopen(scrape) as answer:  # noqa: S310
+            assert 'route="/healthz"' in answer.read().decode()
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

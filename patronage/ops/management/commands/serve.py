@@ -13,7 +13,9 @@ by WhiteNoise from ``STATIC_ROOT`` with hashed names and far-future caching, so
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +33,16 @@ def _positive(value: str) -> int:
 
 
 class Command(PatronageCommand):
+    @staticmethod
+    def _share_metrics() -> None:
+        """Worker processes share their metrics through files (prometheus_client's
+        multiprocess mode), in a directory emptied at each start: samples of processes
+        from an earlier run would be counted again."""
+        directory = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.VAR_DIR / "metrics")
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
     help = "Serve Patronage with the production server (granian)."
     # Starting the service is the server operators' business, not a role's.
     required_permission = TRUSTED
@@ -84,5 +96,6 @@ class Command(PatronageCommand):
             f"{options['workers']} worker(s) x {options['threads']} thread(s)."
         )
         self.stdout.flush()
+        self._share_metrics()
         # The server takes over the process: its signals (SIGTERM: stop gracefully) and exit.
         os.execv(sys.executable, command)  # noqa: S606
