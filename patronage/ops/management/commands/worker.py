@@ -5,7 +5,8 @@ heartbeat for ``/readyz``.
 
 Every option of ``db_worker`` applies. Run as many as the load needs, on any host: each
 claims tasks with row locks (PostgreSQL ``SELECT ... FOR UPDATE SKIP LOCKED``), so no task
-runs twice.
+runs twice; and each, with its heartbeat, queues again the tasks of workers that died while
+running them (``ops.recovery``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django_tasks_db.management.commands.db_worker import Command as DbWorkerCom
 
 from patronage.access.commands import TRUSTED, PatronageCommand
 from patronage.ops.models import WorkerHeartbeat
+from patronage.ops.recovery import requeue_orphaned_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,10 @@ class Heartbeat:
         try:
             while not self.stop.wait(settings.WORKER_HEARTBEAT_SECONDS):
                 self.write()
+                try:
+                    requeue_orphaned_tasks()
+                except DatabaseError:
+                    logger.exception("worker %s: orphaned tasks not looked for", self.worker_id)
         finally:
             connection.close()
 
