@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Schema
 from ninja.constants import NOT_SET
@@ -26,6 +27,7 @@ from patronage.access.api_key_auth import api_key_auth
 from patronage.access.checks import can
 from patronage.access.permissions import Permission
 from patronage.errors import DomainError, Forbidden
+from patronage.ops import outage
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
@@ -216,6 +218,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
             request, {"code": "not_found", "message": "Not found."}, status=404
         )
 
+    def database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.warning("database lost during %s %s: %s", request.method, request.path, exc)
+        body = {"code": "database_unavailable", "message": outage.MESSAGE}
+        response = api.create_response(request, body, status=503)
+        response["Retry-After"] = outage.RETRY_AFTER
+        return response
+
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
         # A bug, never bad input: logged with its traceback, answered without one.
         logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
@@ -228,6 +237,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
         (AuthenticationError, not_authenticated),
         (HttpError, http_error),
         (Http404, not_found),
+        (OperationalError, database_unavailable),
+        (InterfaceError, database_unavailable),
         (Exception, server_error),
     ]
     for exc_class, handler in handlers:

@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "patronage.access.middleware.AuthEpochMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees the views' exceptions first: a lost database is a 503, not a 500.
+    "patronage.ops.outage.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "patronage.urls"

@@ -57,3 +57,26 @@ def reference_data(transactional_db):
     defaults = importlib.import_module("patronage.accounts.migrations.0002_defaults_and_name_index")
     sync(Role)
     defaults.load_default_codes(apps, None)
+
+
+PLAIN_HTTP = {
+    "SECURE_SSL_REDIRECT": False,
+    "SESSION_COOKIE_SECURE": False,
+    "CSRF_COOKIE_SECURE": False,
+    "SECURE_HSTS_SECONDS": 0,
+}
+
+
+@pytest.fixture(scope="session")
+def http_live_server(request):
+    """The live server, started with plain-HTTP settings (the product defaults to HTTPS-only,
+    and the middleware reads those settings once, when the server's handler is built)."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(**PLAIN_HTTP, STORAGES=storages):
+        yield request.getfixturevalue("live_server")

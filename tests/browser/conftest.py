@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PLAIN_HTTP
+
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
 # beside one unless told that this is intended (it is: the test drives, the server serves).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -25,29 +27,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-
-
-PLAIN_HTTP = {
-    "SECURE_SSL_REDIRECT": False,
-    "SESSION_COOKIE_SECURE": False,
-    "CSRF_COOKIE_SECURE": False,
-    "SECURE_HSTS_SECONDS": 0,
-}
-
-
-@pytest.fixture(scope="session")
-def http_live_server(request) -> Iterator[object]:
-    """The live server, started with plain-HTTP settings (the product defaults to HTTPS-only,
-    and the middleware reads those settings once, when the server's handler is built)."""
-    from django.conf import settings
-    from django.test.utils import override_settings
-
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    with override_settings(**PLAIN_HTTP, STORAGES=storages):
-        yield request.getfixturevalue("live_server")
 
 
 @pytest.fixture(autouse=True)

@@ -80,7 +80,7 @@ def test_serve_answers_with_two_workers_and_stops_on_sigterm(server_env):
         scrape = urllib.request.Request(
             f"http://127.0.0.1:{port}/metrics", headers={"Authorization": "Bearer t0ken-abc"}
         )
-        with urllib.request.urlopen(scrape) as answer:  # noqa: S310
+        with urllib.request.urlopen(scrape) as answer:
             assert 'route="/healthz"' in answer.read().decode()
     finally:
         server.send_signal(signal.SIGTERM)
