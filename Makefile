@@ -23,8 +23,10 @@ run: install
 	PATRONAGE_HTTPS=false $(BIN)/patronage migrate --noinput
 	PATRONAGE_HTTPS=false $(BIN)/patronage collectstatic --noinput -v0
 	PATRONAGE_HTTPS=false $(BIN)/patronage demo
-	@echo "Patronage on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	PATRONAGE_HTTPS=false PATRONAGE_LOG_FORMAT=text $(BIN)/patronage runserver $(HOST):$(PORT) --noreload
+	@echo "Patronage on http://$(HOST):$(PORT)/ with a task worker  (Ctrl-C stops both)"
+	export PATRONAGE_HTTPS=false PATRONAGE_LOG_FORMAT=text; \
+	$(BIN)/patronage worker -v0 & trap "kill $$! 2>/dev/null" EXIT; \
+	$(BIN)/patronage serve --host $(HOST) --port $(PORT) --workers 2
 
 ## The whole suite: lint, types, then every test on SQLite and on PostgreSQL.
 test: install browser lint typecheck test-sqlite test-postgres
