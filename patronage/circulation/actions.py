@@ -22,10 +22,10 @@ from patronage.access.checks import can, require, restrict
 from patronage.access.models import Role, RoleGrant
 from patronage.access.permissions import Permission
 from patronage.accounts.actions import require_change
-from patronage.accounts.choices import RecordType
-from patronage.accounts.models import User
+from patronage.accounts.choices import CodeTable, RecordType
+from patronage.accounts.models import CodeTableEntry, User
 from patronage.accounts.validation import Errors, parse_date
-from patronage.audit.actions import record
+from patronage.audit.actions import diff, record
 from patronage.audit.context import Actor
 from patronage.errors import Conflict, ValidationFailed
 from patronage.organization.models import CirculationDesk, Library
@@ -125,8 +125,9 @@ def create_item(
     return item
 
 
-def find_item(barcode: str) -> Item:
-    item = Item.objects.filter(key=barcode_key(barcode or "")).first()
+def find_item(barcode: str, *, lock: bool = False) -> Item:
+    items = Item.objects.select_for_update() if lock else Item.objects
+    item = items.filter(key=barcode_key(barcode or "")).first()
     if item is None:
         raise ValidationFailed(
             {"barcode": f"No item has the barcode '{barcode}'."}, code="item_not_found"
@@ -232,7 +233,7 @@ def check_out(
                 code="user_blocked",
             )
     _refuse_if_blocked(actor, borrower, BlockedAction.LOAN)
-    item = Item.objects.select_for_update().get(pk=find_item(barcode).pk)
+    item = find_item(barcode, lock=True)
     if Loan.objects.active().filter(item=item).exists():
         raise Conflict(f"{item} is already on loan.", code="item_on_loan")
     now = _now()
@@ -348,10 +349,12 @@ def return_item(*, actor: Actor, barcode: str, desk: CirculationDesk) -> Loan:
     """Check an item in at ``desk``; its overdue fine stops accruing and becomes due."""
     _require_at_desk(actor, desk)
     item = find_item(barcode)
-    open_loan = Loan.objects.active().filter(item=item).first()
-    if open_loan is None:
+    loan = (
+        Loan.objects.active().select_for_update().select_related("user").filter(item=item).first()
+    )
+    if loan is None:
         raise Conflict(f"{item} is not on loan.", code="item_not_on_loan")
-    loan = _locked_open_loan(open_loan)
+    loan.item = item
     now = _now()
     loan.returned_at, loan.return_desk = now, desk
     loan.save(update_fields=["returned_at", "return_desk"])
@@ -385,6 +388,8 @@ def _charge_overdue(*, actor: Actor, loan: Loan, now: datetime.datetime, final: 
     A fine waived or paid while accruing is not created again. Returns whether it changed.
     """
     amount = overdue_fine(loan, now)
+    if amount <= 0 and not final:  # not late (now): nothing to create or grow
+        return False
     fee = Fee.objects.select_for_update().filter(loan=loan, fee_type__code=OVERDUE_FINE_TYPE)
     existing = fee.first()
     if existing is None:
@@ -965,8 +970,10 @@ def remove_proxy(*, actor: Actor, relation: ProxyRelation) -> None:
 @transaction.atomic
 def save_policy(*, actor: Actor, user_group: str, values: dict[str, Any]) -> UserGroupPolicy:
     require(actor, Permission.FULFILLMENT_CONFIG)
-    policy = UserGroupPolicy.for_group(user_group)
     errors = Errors()
+    if not CodeTableEntry.objects.filter(table=CodeTable.USER_GROUP, code=user_group).exists():
+        raise ValidationFailed({"user_group": f"'{user_group}' is not a user group."})
+    policy = UserGroupPolicy.for_group(user_group)
     for name in ("loan_period_days", "max_renewals", "overdue_items_limit"):
         if name in values:
             try:
@@ -998,6 +1005,119 @@ def save_policy(*, actor: Actor, user_group: str, values: dict[str, Any]) -> Use
         actor=actor, verb="policy.saved", obj=policy, details={k: str(v) for k, v in values.items()}
     )
     return policy
+
+
+@transaction.atomic
+def update_settings(*, actor: Actor, changes: dict[str, Any]) -> CirculationSettings:
+    """Change the institution's currency, waive limit per action or the expiry cap."""
+    require(actor, Permission.FULFILLMENT_CONFIG)
+    row = CirculationSettings.objects.select_for_update().get(pk=CirculationSettings.current().pk)
+    errors = Errors()
+    before = {name: getattr(row, name) for name in changes}
+    for name, value in changes.items():
+        if name == "currency":
+            code = str(value or "").strip().upper()
+            if len(code) != 3 or not code.isalpha():
+                errors.add(name, "Give a three-letter ISO 4217 currency code, such as USD.")
+            elif Fee.objects.exclude(currency=code).exclude(status=FeeStatus.CLOSED).exists():
+                errors.add(name, "Open fines and fees are in another currency: settle them first.")
+            row.currency = code
+        elif name == "waiving_fines_fees_limit":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                errors.add(name, "Give a whole number of at least 1.")
+            row.waiving_fines_fees_limit = value
+        elif name == "extend_due_date_beyond_user_expiry":
+            row.extend_due_date_beyond_user_expiry = bool(value)
+        else:
+            errors.add(name, "Not a circulation setting.")
+    errors.raise_if_any()
+    row.save()
+    record(
+        actor=actor,
+        verb="circulation_settings.changed",
+        obj=row,
+        changes=diff(before, {name: getattr(row, name) for name in changes}),
+    )
+    return row
+
+
+@transaction.atomic
+def save_fee_type(
+    *,
+    actor: Actor,
+    code: str,
+    description: str,
+    manual_creation: bool = True,
+    library_scope: bool = True,
+    vat_rate: Any = 0,
+    is_credit: bool = False,
+    enabled: bool = True,
+) -> FeeType:
+    """Add or change a fine/fee type (Alma's Fine Fee Type Definition)."""
+    require(actor, Permission.FULFILLMENT_CONFIG)
+    errors = Errors()
+    code = (code or "").strip().upper()
+    if not code:
+        errors.add("code", "Give the type's code.")
+    if not (description or "").strip():
+        errors.add("description", "Give a description.")
+    try:
+        rate = Decimal(str(vat_rate)).quantize(CENT)
+        if not Decimal(0) <= rate < 100:
+            raise InvalidOperation
+    except InvalidOperation:
+        errors.add("vat_rate", "VAT is a percentage from 0 to below 100.")
+        rate = ZERO
+    errors.raise_if_any()
+    fee_type, _ = FeeType.objects.update_or_create(
+        code=code,
+        defaults={
+            "description": description.strip(),
+            "manual_creation": manual_creation,
+            "library_scope": library_scope,
+            "vat_rate": rate,
+            "is_credit": is_credit,
+            "enabled": enabled,
+        },
+    )
+    record(actor=actor, verb="fee_type.saved", obj=fee_type, details={"code": code})
+    return fee_type
+
+
+@transaction.atomic
+def save_waive_reason(
+    *, actor: Actor, code: str, description: str, enabled: bool = True
+) -> WaiveReason:
+    require(actor, Permission.FULFILLMENT_CONFIG)
+    code = (code or "").strip().upper()
+    if not code or not (description or "").strip():
+        raise ValidationFailed({"description": "Give the reason's code and description."})
+    reason, _ = WaiveReason.objects.update_or_create(
+        code=code, defaults={"description": description.strip(), "enabled": enabled}
+    )
+    record(actor=actor, verb="waive_reason.saved", obj=reason, details={"code": code})
+    return reason
+
+
+@transaction.atomic
+def set_waive_limit(*, actor: Actor, role: Role, max_amount: Any) -> WaiveLimit | None:
+    """The most a holder of ``role`` may waive in one action; no amount: no limit."""
+    require(actor, Permission.FULFILLMENT_CONFIG)
+    if max_amount in (None, ""):
+        WaiveLimit.objects.filter(role=role).delete()
+        record(
+            actor=actor, verb="waive_limit.removed", object_type="role", details={"role": role.code}
+        )
+        return None
+    amount = parse_amount(max_amount, field="max_amount")
+    limit, _ = WaiveLimit.objects.update_or_create(role=role, defaults={"max_amount": amount})
+    record(
+        actor=actor,
+        verb="waive_limit.set",
+        obj=limit,
+        details={"role": role.code, "max_amount": str(amount)},
+    )
+    return limit
 
 
 def library_from(value: Any) -> Library | None:

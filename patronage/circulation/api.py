@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Path, Query, Router, Status
 
+from patronage.access.models import Role
 from patronage.access.permissions import Permission
 from patronage.accounts import selectors as user_selectors
 from patronage.accounts.models import User
@@ -21,11 +22,22 @@ from patronage.errors import NotFound, ValidationFailed
 from patronage.organization.models import Library
 
 from . import actions, deletion, selectors
-from .models import Fee, FeeType, Loan, ProxyRelation, Receipt
+from .models import (
+    CirculationSettings,
+    Fee,
+    FeeType,
+    Loan,
+    ProxyRelation,
+    Receipt,
+    UserGroupPolicy,
+    WaiveLimit,
+    WaiveReason,
+)
 from .schemas import (
     BlockOut,
     CheckOutIn,
     CommentIn,
+    ConfigOut,
     CreditIn,
     DeletionCheckOut,
     DeletionIn,
@@ -34,17 +46,27 @@ from .schemas import (
     FeeIn,
     FeeOut,
     FeesOut,
+    FeeTypeIn,
+    FeeTypeOut,
     ItemIn,
     ItemOut,
     LinkItemIn,
     LoanOut,
     PaymentIn,
+    PolicyIn,
+    PolicyOut,
     ProxiesOut,
     ProxyIn,
     ProxyOut,
     ReceiptOut,
     ReturnIn,
+    SettingsOut,
+    SettingsPatch,
     WaiveIn,
+    WaiveLimitIn,
+    WaiveLimitOut,
+    WaiveReasonIn,
+    WaiveReasonOut,
 )
 
 router = Router()
@@ -559,3 +581,116 @@ def delete_user(request: HttpRequest, user_id: Id, payload: DeletionIn) -> Statu
         **payload.model_dump(exclude={"confirm"}),
     )
     return Status(NO_CONTENT, None)
+
+
+# --- configuration (fulfillment:config:manage) -----------------------------------------------
+
+
+def _settings_out(row: CirculationSettings) -> dict[str, Any]:
+    return {
+        "currency": row.currency,
+        "waiving_fines_fees_limit": row.waiving_fines_fees_limit,
+        "extend_due_date_beyond_user_expiry": row.extend_due_date_beyond_user_expiry,
+    }
+
+
+POLICY_FIELDS = (
+    "user_group",
+    "loan_period_days",
+    "max_renewals",
+    "overdue_items_limit",
+    "debt_limit",
+    "overdue_fine_per_day",
+    "max_overdue_fine",
+)
+FEE_TYPE_FIELDS = (
+    "code",
+    "description",
+    "manual_creation",
+    "library_scope",
+    "vat_rate",
+    "is_credit",
+    "enabled",
+)
+
+
+@router.get(
+    "/circulation/config",
+    response={200: ConfigOut, **error_responses()},
+    summary="Circulation configuration: settings, user-group policies, fee types, waiving",
+)
+@permission_required(Permission.FULFILLMENT_CONFIG)
+def get_config(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "settings": _settings_out(CirculationSettings.current()),
+        "policies": list(UserGroupPolicy.objects.values(*POLICY_FIELDS)),
+        "fee_types": list(FeeType.objects.values(*FEE_TYPE_FIELDS)),
+        "waive_reasons": list(WaiveReason.objects.values("code", "description", "enabled")),
+        "waive_limits": [
+            {"role": limit.role.code, "max_amount": limit.max_amount}
+            for limit in WaiveLimit.objects.select_related("role")
+        ],
+    }
+
+
+@router.patch(
+    "/circulation/settings",
+    response={200: SettingsOut, **error_responses()},
+    summary="Change the circulation settings",
+)
+@permission_required(Permission.FULFILLMENT_CONFIG)
+def patch_settings(request: HttpRequest, payload: SettingsPatch) -> dict[str, Any]:
+    changes = payload.model_dump(exclude_none=True)
+    return _settings_out(actions.update_settings(actor=_actor(request), changes=changes))
+
+
+@router.put(
+    "/circulation/policies",
+    response={200: PolicyOut, **error_responses()},
+    summary="Set a user group's loan period, renewals, debt and overdue limits and fines",
+)
+@permission_required(Permission.FULFILLMENT_CONFIG)
+def put_policy(request: HttpRequest, payload: PolicyIn) -> dict[str, Any]:
+    values = payload.model_dump(exclude_none=True, exclude={"user_group"})
+    policy = actions.save_policy(
+        actor=_actor(request), user_group=payload.user_group, values=values
+    )
+    return {name: getattr(policy, name) for name in POLICY_FIELDS}
+
+
+@router.put(
+    "/circulation/fee-types",
+    response={200: FeeTypeOut, **error_responses()},
+    summary="Add or change a fine/fee type",
+)
+@permission_required(Permission.FULFILLMENT_CONFIG)
+def put_fee_type(request: HttpRequest, payload: FeeTypeIn) -> dict[str, Any]:
+    fee_type = actions.save_fee_type(actor=_actor(request), **payload.model_dump())
+    return {name: getattr(fee_type, name) for name in FEE_TYPE_FIELDS}
+
+
+@router.put(
+    "/circulation/waive-reasons",
+    response={200: WaiveReasonOut, **error_responses()},
+    summary="Add or change a reason for waiving fines and fees",
+)
+@permission_required(Permission.FULFILLMENT_CONFIG)
+def put_waive_reason(request: HttpRequest, payload: WaiveReasonIn) -> dict[str, Any]:
+    reason = actions.save_waive_reason(actor=_actor(request), **payload.model_dump())
+    return {"code": reason.code, "description": reason.description, "enabled": reason.enabled}
+
+
+@router.put(
+    "/circulation/waive-limits",
+    response={200: WaiveLimitOut, NO_CONTENT: None, **error_responses()},
+    summary="Set (or, without an amount, remove) a role's waive limit per action",
+)
+@permission_required(Permission.FULFILLMENT_CONFIG)
+def put_waive_limit(request: HttpRequest, payload: WaiveLimitIn) -> Any:
+    role = Role.objects.filter(code=payload.role).first()
+    if role is None:
+        raise ValidationFailed({"role": f"'{payload.role}' is not a role."}, code="unknown_role")
+    limit = actions.set_waive_limit(actor=_actor(request), role=role, max_amount=payload.max_amount)
+    if limit is None:
+        return Status(NO_CONTENT, None)
+    return {"role": role.code, "max_amount": limit.max_amount}

@@ -239,3 +239,88 @@ class DeletionIn(Input):
     waive_fees: bool = Field(default=False, description="Waive the fees first (then delete)")
     notify: bool = Field(default=False, description="E-mail the User Deletion Letter")
     reason: Comment = ""
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+
+class SettingsPatch(Input):
+    currency: str | None = Field(default=None, max_length=3)
+    waiving_fines_fees_limit: int | None = Field(default=None, ge=1, le=100_000)
+    extend_due_date_beyond_user_expiry: bool | None = None
+
+
+class SettingsOut(Schema):
+    currency: str
+    waiving_fines_fees_limit: int
+    extend_due_date_beyond_user_expiry: bool
+
+
+class PolicyIn(Input):
+    user_group: Code
+    loan_period_days: int | None = Field(default=None, ge=1, le=3650)
+    max_renewals: int | None = Field(default=None, ge=0, le=1000)
+    overdue_items_limit: int | None = Field(default=None, ge=1, le=100_000)
+    debt_limit: Decimal | None = None
+    overdue_fine_per_day: Decimal | None = None
+    max_overdue_fine: Decimal | None = None
+
+
+class PolicyOut(Schema):
+    user_group: str
+    loan_period_days: int
+    max_renewals: int
+    overdue_items_limit: int
+    debt_limit: Decimal
+    overdue_fine_per_day: Decimal
+    max_overdue_fine: Decimal
+
+
+class FeeTypeIn(Input):
+    code: Code
+    description: Annotated[str, Field(min_length=1, max_length=255), NO_NUL]
+    manual_creation: bool = True
+    library_scope: bool = True
+    vat_rate: Decimal = Decimal(0)
+    is_credit: bool = False
+    enabled: bool = True
+
+
+class FeeTypeOut(Schema):
+    code: str
+    description: str
+    manual_creation: bool
+    library_scope: bool
+    vat_rate: Decimal
+    is_credit: bool
+    enabled: bool
+
+
+class WaiveReasonIn(Input):
+    code: Code
+    description: Annotated[str, Field(min_length=1, max_length=255), NO_NUL]
+    enabled: bool = True
+
+
+class WaiveReasonOut(Schema):
+    code: str
+    description: str
+    enabled: bool
+
+
+class WaiveLimitIn(Input):
+    role: Code
+    max_amount: Decimal | None = Field(default=None, description="Empty: no limit")
+
+
+class WaiveLimitOut(Schema):
+    role: str
+    max_amount: Decimal
+
+
+class ConfigOut(Schema):
+    settings: SettingsOut
+    policies: list[PolicyOut]
+    fee_types: list[FeeTypeOut]
+    waive_reasons: list[WaiveReasonOut]
+    waive_limits: list[WaiveLimitOut]

@@ -97,6 +97,12 @@ OPERATIONS: list[tuple[str, str, Any, Permission]] = [
     ("DELETE", "/users/{user}/proxies/{proxy}", None, P.USERS_MANAGE_PROXIES),
     ("GET", "/users/{user}/deletion", None, P.USERS_DELETE),
     ("POST", "/users/{user}/deletion", {"confirm": True}, P.USERS_DELETE),
+    ("GET", "/circulation/config", None, P.FULFILLMENT_CONFIG),
+    ("PATCH", "/circulation/settings", {"waiving_fines_fees_limit": 50}, P.FULFILLMENT_CONFIG),
+    ("PUT", "/circulation/policies", {"user_group": "GRAD"}, P.FULFILLMENT_CONFIG),
+    ("PUT", "/circulation/fee-types", {"code": "X", "description": "X"}, P.FULFILLMENT_CONFIG),
+    ("PUT", "/circulation/waive-reasons", {"code": "X", "description": "X"}, P.FULFILLMENT_CONFIG),
+    ("PUT", "/circulation/waive-limits", {"role": "USER_MANAGER"}, P.FULFILLMENT_CONFIG),
 ]
 IDS = [f"{method} {path}" for method, path, _, _ in OPERATIONS]
 
