@@ -9,15 +9,13 @@ confirm), and notify the user (the User Deletion Letter, e-mailed after the comm
 copy of the letter attached).
 
 The audit trail of a deleted user is kept (audit rows are append-only and refer to the
-user by id without a database constraint). When the privacy app provides
-``patronage.audit.actions.forget_subject``, the personal values of that history are made
-unreadable in the same transaction.
+user by id without a database constraint); ``patronage.audit.actions.forget_subject`` makes
+the personal values of that history unreadable (crypto-shredding), in the same transaction.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -33,8 +31,7 @@ from django_tasks_db.models import DBTaskResult
 from patronage.access.permissions import Permission
 from patronage.accounts.actions import require_change
 from patronage.accounts.models import Email, User
-from patronage.audit import actions as audit_actions
-from patronage.audit.actions import record
+from patronage.audit.actions import forget_subject, record
 from patronage.audit.context import Actor, Channel
 from patronage.errors import Conflict, ValidationFailed
 
@@ -212,10 +209,8 @@ def delete_user(
         details={"record_type": user.record_type, "notified": bool(notify)},
     )
     user.delete()
-    # The privacy app's crypto-shredding of the deleted user's audit values, where present.
-    forget_subject: Callable[..., object] | None = getattr(audit_actions, "forget_subject", None)
-    if forget_subject is not None:
-        forget_subject(actor=actor, user_id=user_id, reason="User record deleted")
+    # The history stays; the personal values in it become unreadable (crypto-shredding).
+    forget_subject(actor=actor, user_id=user_id, reason="User record deleted")
     if notify:
         transaction.on_commit(lambda: _send_letter(address, letter))
 

@@ -13,7 +13,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from patronage.accounts.models import User
-from patronage.audit.models import AuditEvent
+from patronage.audit.models import AuditEvent, SubjectKey
 from patronage.circulation import actions
 from patronage.circulation.deletion import delete_user, deletion_check, purge_users
 from patronage.circulation.models import Fee
@@ -30,6 +30,9 @@ def test_a_user_without_loans_or_fees_is_deleted_and_their_history_kept(user_man
     assert not User.objects.filter(pk=patron_id).exists()
     events = AuditEvent.objects.filter(subject_id=patron_id)
     assert {"user.created", "user.deleted"} <= set(events.values_list("verb", flat=True))
+    # ... with the personal values in it made unreadable (crypto-shredding).
+    assert SubjectKey.objects.get(subject_id=patron_id).destroyed_at is not None
+    assert AuditEvent.objects.filter(verb="audit.subject_forgotten", object_id=str(patron_id))
 
 
 def test_a_user_with_open_loans_cannot_be_deleted(user_manager, operator, desk, patron):
