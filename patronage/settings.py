@@ -240,6 +240,22 @@ ATTACHMENT_CONTENT_TYPES = env_list(
     "application/msword,message/rfc822",
 )
 
+# Access governance (docs/governance.md). Every login exists in production and in the training
+# sandbox; an instance honours only the grants of the environment it runs as.
+PATRONAGE_ENVIRONMENT = os.environ.get("PATRONAGE_ENVIRONMENT", "production").strip().lower()
+if PATRONAGE_ENVIRONMENT not in ("production", "sandbox"):
+    raise ImproperlyConfigured(
+        f"PATRONAGE_ENVIRONMENT: 'production' or 'sandbox', not '{PATRONAGE_ENVIRONMENT}'"
+    )
+# Seed 001: requests are processed within two business days (holidays: the Holiday table).
+ACCESS_REQUEST_TARGET_DAYS = int(os.environ.get("ACCESS_REQUEST_TARGET_DAYS", "2"))
+# Seed 000: patron-lookup permissions need an acknowledgement of the confidentiality policy
+# this many days old at most; reminders go out this many days before it lapses.
+CONFIDENTIALITY_ACK_PERIOD_DAYS = int(os.environ.get("CONFIDENTIALITY_ACK_PERIOD_DAYS", "365"))
+CONFIDENTIALITY_ACK_REMINDER_DAYS = int(os.environ.get("CONFIDENTIALITY_ACK_REMINDER_DAYS", "30"))
+# Grants with an end date (student employees): the holder is reminded this many days before.
+GRANT_EXPIRY_REMINDER_DAYS = int(os.environ.get("GRANT_EXPIRY_REMINDER_DAYS", "14"))
+
 # Logs: one JSON object a line with the request id (PATRONAGE_LOG_FORMAT=json, the default),
 # or plain text for a terminal (text; `make run`). docs/deployment.md.
 LOG_FORMAT = os.environ.get("PATRONAGE_LOG_FORMAT", "json")

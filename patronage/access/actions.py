@@ -31,7 +31,16 @@ from patronage.errors import DomainError, ValidationFailed
 from patronage.organization.models import AcquisitionsUnit, CirculationDesk, Department, Library
 
 from .checks import IN_LIBRARY, ScopeKey, coverage_by_permission, forget, require
-from .models import AssignmentBasis, LoginModel, Role, RoleAssignmentRule, RoleGrant, ScopeType
+from .models import (
+    AssignmentBasis,
+    Environment,
+    LoginModel,
+    Role,
+    RoleAssignmentRule,
+    RoleGrant,
+    ScopeType,
+    running_environment,
+)
 from .permissions import RECORD_EDITING, Permission
 
 Unit = Library | CirculationDesk | Department | AcquisitionsUnit
@@ -194,8 +203,10 @@ def grant_role(
     valid_until: datetime.datetime | None = None,
     note: str = "",
     reason: str = "",
+    environment: str = "",
 ) -> RoleGrant:
-    """Give ``user`` the role within ``scope`` (``None``: the whole institution)."""
+    """Give ``user`` the role within ``scope`` (``None``: the whole institution), in
+    ``environment`` (default: the one this instance runs as)."""
     require(actor, Permission.ROLES_GRANT)
     try:
         with transaction.atomic():
@@ -208,6 +219,7 @@ def grant_role(
                 valid_until=valid_until,
                 note=note,
                 reason=reason,
+                environment=environment or running_environment(),
             )
     except DomainError as refusal:
         _audited_refusal(actor, "role.grant_refused", user, role, refusal)
@@ -224,8 +236,12 @@ def _grant(
     valid_until: datetime.datetime | None,
     note: str,
     reason: str,
+    environment: str = "",
     via_login_model: bool = False,
 ) -> RoleGrant:
+    environment = environment or running_environment()
+    if environment not in Environment.values:
+        raise _refuse("environment", f"'{environment}' is not an environment.", "bad_environment")
     user = User.objects.select_for_update().get(pk=user.pk)
     if actor.user is not None and actor.user.pk == user.pk:
         raise _refuse("user", "Nobody changes their own roles.", "self_grant")
@@ -254,10 +270,11 @@ def _grant(
         valid_from=valid_from,
         valid_until=valid_until,
         note=note.strip(),
+        environment=environment,
     )
     if scope is not None:
         setattr(grant, SCOPE_OF_UNIT[type(scope)][1], scope)
-    same = RoleGrant.objects.active().filter(
+    same = RoleGrant.objects.active(environment=environment).filter(
         user=user,
         role=role,
         scope_type=scope_type,
@@ -276,7 +293,12 @@ def _grant(
         subject=user,
         reason=reason,
         changes=[{"field": "roles", "old": None, "new": str(grant)}],
-        details={"role": role.code, "scope_type": scope_type, "note": grant.note},
+        details={
+            "role": role.code,
+            "scope_type": scope_type,
+            "note": grant.note,
+            "environment": environment,
+        },
     )
     return grant
 

@@ -268,7 +268,9 @@ EXTENDED_PLUS_FULFILLMENT = next(
 )
 FULFILLMENT_CODES = [code for code in OPERATIONAL_CODES if code.startswith("FULFILLMENT_")]
 
-VIEW_PERMISSIONS = [P.CATALOGUE_VIEW]
+# Every staff login may file role requests (for themself, their staff, their unit) and decide
+# those the directory makes them the lead or administrator of (``approvals``).
+VIEW_PERMISSIONS = [P.CATALOGUE_VIEW, P.REQUESTS_FILE, P.REQUESTS_APPROVE]
 USER_MANAGEMENT = [
     P.USERS_VIEW,
     P.USERS_VIEW_DETAILS,
@@ -320,6 +322,10 @@ ADMINISTRATION = [
             P.USERS_EXPORT,
             P.SIS_IMPORT_RUN,
             P.SIS_PROFILE_MANAGE,
+            P.REQUESTS_PROCESS,
+            P.DIRECTORY_MANAGE,
+            P.SEPARATIONS_PROCESS,
+            P.ACKNOWLEDGEMENTS_REPORT,
         ],
         scope_types=[LIBRARY, INSTITUTION],
         is_admin=True,
@@ -356,6 +362,7 @@ ADMINISTRATION = [
             P.PRIVACY_ACCESS_LOG,
             P.PRIVACY_LEGAL_REQUEST,
             P.AUDIT_VERIFY,
+            P.ACKNOWLEDGEMENTS_REPORT,
         ],
         scope_types=[INSTITUTION],
         is_admin=True,

@@ -68,13 +68,28 @@ class Role(models.Model):
         return "*" in self.grantable or role.code in self.grantable
 
 
+class Environment(models.TextChoices):
+    """Seed 001: every login exists in production and in the training sandbox."""
+
+    PRODUCTION = "production", "Production"
+    SANDBOX = "sandbox", "Sandbox"
+
+
+def running_environment() -> str:
+    """The environment this instance runs as (``PATRONAGE_ENVIRONMENT``)."""
+    return str(settings.PATRONAGE_ENVIRONMENT)
+
+
 class GrantQuerySet(models.QuerySet["RoleGrant"]):
-    def active(self, at: object = None) -> GrantQuerySet:
+    def active(self, at: object = None, environment: str | None = None) -> GrantQuerySet:
+        """Grants in force now (or ``at``) in this instance's environment (or ``environment``):
+        a sandbox grant gives no power in production, nor the reverse."""
         now = at or timezone.now()
         return self.filter(
             Q(valid_from__isnull=True) | Q(valid_from__lte=now),
             Q(valid_until__isnull=True) | Q(valid_until__gt=now),
             revoked_at__isnull=True,
+            environment=environment or running_environment(),
         )
 
 
@@ -85,6 +100,9 @@ class RoleGrant(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_grants"
     )
     role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="grants")
+    environment = models.CharField(
+        max_length=10, choices=Environment.choices, default=Environment.PRODUCTION
+    )
     scope_type = models.CharField(max_length=20, choices=ScopeType.choices)
     library = models.ForeignKey(Library, null=True, blank=True, on_delete=models.PROTECT)
     circulation_desk = models.ForeignKey(

@@ -46,6 +46,31 @@ class Permission(models.TextChoices):
     ROLES_GRANT = "access:grant:manage", "Grant and revoke roles, change login models"
     APIKEYS_MANAGE = "access:apikey:manage", "Create and revoke API keys"
     REPORTS_ACCESS = "reports:access:view", "Reports on roles and on who can see whom"
+    # Access governance (seeds 000, 001, 003): role requests, approvals, removal
+    REQUESTS_FILE = (
+        "access:request:file",
+        "File role requests (for oneself, one's staff, as liaison)",
+    )
+    REQUESTS_APPROVE = (
+        "access:request:approve",
+        "Decide role requests the directory makes one the lead or administrator of",
+    )
+    REQUESTS_PROCESS = (
+        "access:request:process",
+        "See every role request; grant approved roles in the sandbox and in production",
+    )
+    DIRECTORY_MANAGE = (
+        "access:directory:manage",
+        "Manage the directory (units, liaisons, leads, supervisors), form and policy texts",
+    )
+    SEPARATIONS_PROCESS = (
+        "access:separation:process",
+        "Process HR separations and transfers, expire grants that end",
+    )
+    ACKNOWLEDGEMENTS_REPORT = (
+        "access:acknowledgement:report",
+        "Report who has not acknowledged the confidentiality policy",
+    )
     # Configuration
     CONFIG_CODE_TABLES = "config:code_table:edit", "Edit code tables"
     CONFIG_USER_SETTINGS = "config:user_settings:edit", "Edit user-management settings"
@@ -157,6 +182,9 @@ RECORD_EDITING = frozenset(
         P.FULFILLMENT_ITEMS,
         P.ROLES_GRANT,
         P.APIKEYS_MANAGE,
+        P.REQUESTS_PROCESS,
+        P.DIRECTORY_MANAGE,
+        P.SEPARATIONS_PROCESS,
         P.CONFIG_CODE_TABLES,
         P.CONFIG_USER_SETTINGS,
         P.CONFIG_SYSTEM,

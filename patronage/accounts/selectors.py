@@ -24,6 +24,7 @@ from django.utils import timezone
 from patronage.access.checks import can, restrict
 from patronage.access.models import RoleGrant
 from patronage.access.permissions import Permission
+from patronage.approvals.acknowledgements import acknowledgement_required, require_acknowledgement
 from patronage.audit.models import AuditEvent
 from patronage.errors import Forbidden, NotFound
 
@@ -47,12 +48,15 @@ from .prepared import PreparedQuery
 
 
 def may_see_details(actor: User | None) -> bool:
-    """More than the card: contact information, entries, history (seed 000)."""
-    return can(actor, Permission.USERS_VIEW_DETAILS)
+    """More than the card: contact information, entries, history (seed 000), for holders of
+    the permission whose yearly confidentiality acknowledgement is valid."""
+    return can(actor, Permission.USERS_VIEW_DETAILS) and not acknowledgement_required(actor)
 
 
 def require_details(actor: User | None) -> None:
     """Refuse (403) a read of a user's details to staff who may only see the card."""
+    if can(actor, Permission.USERS_VIEW_DETAILS):
+        require_acknowledgement(actor)  # 403 that links to the acknowledgement page
     if not may_see_details(actor):
         raise Forbidden(
             "You may only see this user's card. "
@@ -211,6 +215,8 @@ class UserSearch:
     role: str = ""
     sort: str = "name"
     name_search_refused: bool = dataclass_field(default=False, init=False)
+    # Names were not searched: the yearly confidentiality acknowledgement has lapsed.
+    acknowledgement_required: bool = dataclass_field(default=False, init=False)
     # The cap, when only the first NAME_MATCH_LIMIT name matches were taken (search_users).
     name_match_limit: int | None = dataclass_field(default=None, init=False)
 
@@ -281,6 +287,10 @@ def _query_condition(
     """
     key = identifier_key(query)
     allowed_names = can(actor, Permission.USERS_SEARCH_BY_NAME)
+    if allowed_names and search.field == SearchField.NAME:
+        require_acknowledgement(actor)
+    search.acknowledgement_required = allowed_names and acknowledgement_required(actor)
+    allowed_names = allowed_names and not search.acknowledgement_required
     search.name_search_refused = (
         search.field in (SearchField.ALL, SearchField.NAME) and not allowed_names
     )

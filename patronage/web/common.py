@@ -51,8 +51,8 @@ def render_page(
     return response
 
 
-def forbidden(request: HttpRequest, message: str = "") -> HttpResponse:
-    return render(request, "web/forbidden.html", {"message": message}, status=403)
+def forbidden(request: HttpRequest, message: str = "", code: str = "") -> HttpResponse:
+    return render(request, "web/forbidden.html", {"message": message, "code": code}, status=403)
 
 
 def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -63,7 +63,7 @@ def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         try:
             return view(request, *args, **kwargs)
         except Forbidden as exc:
-            return forbidden(request, exc.message)
+            return forbidden(request, exc.message, exc.code)
         except NotFound as exc:
             raise Http404(exc.message) from exc
 

@@ -33,6 +33,7 @@ from patronage.accounts.choices import (
 )
 from patronage.accounts.models import User, UserManagementSettings
 from patronage.accounts.validation import FIELD_LABELS, GENERAL_FIELDS
+from patronage.approvals.acknowledgements import acknowledgement_required
 from patronage.audit.context import Channel
 from patronage.audit.shredding import Opener
 
@@ -321,6 +322,7 @@ def render_details(
         "nav": "users",
         "subject": user,
         "card_only": not selectors.may_see_details(actor),
+        "acknowledgement_required": acknowledgement_required(actor),
         "tabs": tabs,
         "tab": tab,
         "errors": {},
