@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from patronage.access.checks import can, forget
+from patronage.access.checks import can, clear_process_cache, forget
 from patronage.access.models import Environment, Role, RoleGrant
 from patronage.access.permissions import Permission
 from patronage.accounts.actions import update_user
@@ -134,7 +134,10 @@ def test_a_sandbox_instance_honours_sandbox_grants_only(org, settings):
     actions.grant_in_sandbox(actor=actor_for(org.it), request=request)
     assert not production_power(org.new_hire)
     settings.PATRONAGE_ENVIRONMENT = "sandbox"
+    clear_process_cache()  # an instance runs as one environment: as if a sandbox process
     assert production_power(org.new_hire)
+    settings.PATRONAGE_ENVIRONMENT = "production"
+    clear_process_cache()
 
 
 def test_staff_member_files_for_themself_and_the_supervisor_signs_off(org):
