@@ -50,6 +50,7 @@ from .models import PrivacyFormSignature, PrivacyFormText, RequestLine, RoleRequ
 from .notifications import notify
 
 STUDENT_JOB_CATEGORY = "STUDENT_WORKER"
+FORM_PATH = "/governance/privacy-form/"
 Unit = access.Unit
 
 
@@ -191,6 +192,8 @@ def _tell_next(request: RoleRequest) -> None:
         f"{request.subject.display_name} is now: {label}.\n\n"
         f"Due {timezone.localtime(request.due_at):%Y-%m-%d %H:%M}. {_link(request)}\n"
     )
+    if request.status == RequestStatus.AWAITING_FORM:
+        body += f"\n{request.subject.display_name}: please sign the form at {FORM_PATH}\n"
     placement = directory.placement_of(request.subject)
     supervisor = placement.supervisor if placement else None
     concerned: list[User | None] = [request.filed_by, request.subject, supervisor]
