@@ -88,7 +88,7 @@ def request_out(found: RoleRequest) -> dict[str, Any]:
         "status_label": found.get_status_display(),
         "subject_id": found.subject_id,
         "subject": str(found.subject),
-        "filed_by": found.filed_by.primary_id,
+        "filed_by": _primary(found.filed_by),
         "filed_as": found.filed_as,
         "on_behalf_of": _primary(found.on_behalf_of),
         "unit": found.unit.code,
@@ -116,7 +116,7 @@ def request_out(found: RoleRequest) -> dict[str, Any]:
             {
                 "area": t.area,
                 "completed_on": t.completed_on,
-                "recorded_by": t.recorded_by.primary_id,
+                "recorded_by": _primary(t.recorded_by),
             }
             for t in found.training.all()
         ],

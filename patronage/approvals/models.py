@@ -129,17 +129,21 @@ class Holiday(models.Model):
 
 
 class RoleRequest(models.Model):
-    """The login request form of seed 001 and its path through seed 003's workflow."""
+    """The login request form of seed 001 and its path through seed 003's workflow.
+
+    The people a request names besides its subject are kept with ``SET_NULL``: deleting a
+    staff member's record must not fail on the requests they filed or decided, and the audit
+    trail keeps who did each step."""
 
     kind = models.CharField(max_length=10, choices=RequestKind.choices)
     subject = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="role_requests")
-    filed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    filed_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     filed_as = models.CharField(max_length=12, choices=FiledAs.choices)
     on_behalf_of = models.ForeignKey(
         USER,
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="+",
         help_text="The staff manager a login liaison files for",
     )
@@ -155,7 +159,7 @@ class RoleRequest(models.Model):
         USER,
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="+",
         help_text="The systems-team member who agreed to the additional role",
     )
@@ -173,11 +177,11 @@ class RoleRequest(models.Model):
     submitted_at = models.DateTimeField()
     due_at = models.DateTimeField()
     signed_off_by = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     signed_off_at = models.DateTimeField(null=True, blank=True)
     privacy_signature = models.ForeignKey(
-        "PrivacyFormSignature", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "PrivacyFormSignature", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     sandbox_granted_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -222,7 +226,7 @@ class RequestLine(models.Model):
         RoleGrant,
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="+",
         help_text="For removals: the grant to end",
     )
@@ -233,19 +237,19 @@ class RequestLine(models.Model):
         max_length=30, choices=TrainingArea.choices, blank=True, default=""
     )
     lead_decided_by = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     lead_decided_at = models.DateTimeField(null=True, blank=True)
     admin_approved_by = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     admin_approved_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True, default="")
     sandbox_grant = models.ForeignKey(
-        RoleGrant, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        RoleGrant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     production_grant = models.ForeignKey(
-        RoleGrant, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        RoleGrant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
@@ -314,7 +318,7 @@ class TrainingRecord(models.Model):
     request = models.ForeignKey(RoleRequest, on_delete=models.CASCADE, related_name="training")
     area = models.CharField(max_length=30, choices=TrainingArea.choices)
     completed_on = models.DateField()
-    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField()
     note = models.TextField(blank=True, default="")
 

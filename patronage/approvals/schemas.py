@@ -75,7 +75,7 @@ class LineOut(Schema):
 class TrainingOut(Schema):
     area: str
     completed_on: datetime.date
-    recorded_by: str
+    recorded_by: str | None
 
 
 class RequestOut(Schema):
@@ -85,7 +85,7 @@ class RequestOut(Schema):
     status_label: str
     subject_id: int
     subject: str
-    filed_by: str
+    filed_by: str | None = Field(description="Primary ID; null once that record was deleted")
     filed_as: str
     on_behalf_of: str | None
     unit: str

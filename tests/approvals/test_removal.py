@@ -157,3 +157,55 @@ def test_grants_with_an_end_date_are_reminded_then_expired(org, django_capture_o
     assert colleague.auth_epoch > epoch
     assert AuditEvent.objects.filter(verb="role.expired", subject_id=colleague.pk).exists()
     assert run_daily(actor=SYSTEM).expired == 0
+
+
+def test_people_named_in_requests_can_still_be_deleted(org):
+    from patronage.access.models import Role
+    from patronage.approvals import actions
+    from patronage.approvals.actions import LineSpec
+    from patronage.approvals.models import RoleRequest
+    from patronage.circulation.deletion import delete_user
+
+    request = actions.file_request(
+        actor=actor_for(org.supervisor),
+        subject=org.new_hire,
+        kind="NEW",
+        login_type="CUSTOM",
+        rationale="Desk shifts",
+        lines=[LineSpec("ADD", Role.objects.get(code="FULFILLMENT_OPERATOR_EXTENDED"), org.desk)],
+    )
+    actions.decide_line(
+        actor=actor_for(org.fulfillment_lead), line=request.lines.get(), approve=True
+    )
+    delete_user(actor=SYSTEM, user=org.fulfillment_lead)
+    delete_user(actor=SYSTEM, user=org.supervisor)
+    request.refresh_from_db()
+    assert request.filed_by is None and request.lines.get().lead_decided_by is None
+    assert AuditEvent.objects.filter(verb="role_request.line_approved").exists()  # who, kept
+    delete_user(actor=SYSTEM, user=org.new_hire)
+    assert not RoleRequest.objects.exists()
+
+
+def test_a_person_whose_request_was_carried_out_can_be_deleted(org):
+    from patronage.access.models import Role
+    from patronage.approvals import actions
+    from patronage.approvals.actions import LineSpec
+    from patronage.circulation.deletion import delete_user
+
+    request = actions.file_request(
+        actor=actor_for(org.supervisor),
+        subject=org.new_hire,
+        kind="NEW",
+        login_type="CUSTOM",
+        rationale="Desk shifts",
+        lines=[LineSpec("ADD", Role.objects.get(code="FULFILLMENT_OPERATOR_EXTENDED"), org.desk)],
+    )
+    actions.decide_line(
+        actor=actor_for(org.fulfillment_lead), line=request.lines.get(), approve=True
+    )
+    actions.sign_privacy_form(actor=actor_for(org.new_hire), request=request, version=1)
+    actions.grant_in_sandbox(actor=actor_for(org.it), request=request)
+    actions.record_training(actor=actor_for(org.it), request=request, area="FULFILLMENT")
+    actions.grant_in_production(actor=actor_for(org.it), request=request)
+    delete_user(actor=SYSTEM, user=org.new_hire)
+    assert not RoleGrant.objects.filter(user_id=org.new_hire.pk).exists()
