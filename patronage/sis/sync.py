@@ -20,6 +20,7 @@ and report, nothing written.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 from collections.abc import Iterable
@@ -141,8 +142,9 @@ def pin_digest(pin: str | None) -> str:
 
 
 def _canon(kind: str, entry: dict[str, Any]) -> tuple[Any, ...]:
+    """An entry as compared between the database and the SIS (dates stay dates)."""
     return tuple(
-        tuple(entry[name]) if name == "types" else plain(entry.get(name))
+        tuple(entry["types"]) if name == "types" else entry.get(name)
         for name in ENTRY_FIELDS[kind]
     )
 
@@ -212,7 +214,7 @@ def clean_record(position: int, raw: Record, profile: ImportProfile) -> Clean:
         raise Rejected(_errors_text(errors))
     primary_id = general["primary_id"]
     primary_key = identifier_key(primary_id)
-    user = User(record_type=record_type, account_type=AccountType.EXTERNAL)
+    user = _stand_in(record_type)
     entries: dict[str, list[dict[str, Any]]] = {kind: [] for kind in ENTRY_MODELS}
     keys = [primary_key]
     for data in raw["identifiers"]:
@@ -298,6 +300,12 @@ def clean_record(position: int, raw: Record, profile: ImportProfile) -> Clean:
         entries=entries,
         keys=keys,
     )
+
+
+@functools.cache
+def _stand_in(record_type: str) -> User:
+    """An unsaved external user of the record type: what contact checks look at."""
+    return User(record_type=record_type, account_type=AccountType.EXTERNAL)
 
 
 def _first_preferred_only(entries: list[dict[str, Any]]) -> None:
