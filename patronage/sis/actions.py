@@ -14,16 +14,22 @@ A run goes through three steps, each safe to repeat after a crash:
 
 from __future__ import annotations
 
+import csv
 import datetime
+import itertools
 import json
 import os
+import shutil
+import uuid
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from patronage.access.checks import require
@@ -35,7 +41,7 @@ from patronage.accounts.validation import cached_tables
 from patronage.audit.actions import diff, record
 from patronage.audit.context import Actor, Channel
 from patronage.bulk import insert_rows
-from patronage.errors import NotFound, ValidationFailed
+from patronage.errors import Conflict, NotFound, ValidationFailed
 
 from .formats import SIS_FIELDS, FileProblem, check_mapping, read_records
 from .models import (
@@ -189,6 +195,26 @@ def start_import(
         details={"profile": profile.code, "files": run.files, "dry_run": dry_run},
     )
     return run
+
+
+def store_uploads(uploads: list[tuple[str, Any]]) -> list[str]:
+    """Keep uploaded SIS files (name, stream) under MEDIA_ROOT/sis/ for their run."""
+    directory = Path(settings.MEDIA_ROOT) / "sis" / uuid.uuid4().hex
+    directory.mkdir(parents=True)
+    paths = []
+    for name, stream in uploads:
+        target = directory / (Path(name).name or "upload")
+        with open(target, "wb") as out:
+            shutil.copyfileobj(stream, out)
+        paths.append(str(target))
+    return paths
+
+
+def enqueue_run(*, run: ImportRun, workers: int = 1) -> None:
+    """Hand the run to the task worker once the transaction that created it commits."""
+    from .tasks import run_import
+
+    transaction.on_commit(lambda: run_import.enqueue(run.pk, workers))
 
 
 def run_actor(run: ImportRun) -> Actor:
@@ -408,6 +434,27 @@ def execute_run(
     return apply_run(run_id=run_id, progress=applying)
 
 
+def get_run(run_id: int) -> ImportRun:
+    run = ImportRun.objects.select_related("profile").filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(f"There is no run {run_id}.", code="run_not_found")
+    return run
+
+
+@transaction.atomic
+def resume_run(*, actor: Actor, run_id: int) -> ImportRun:
+    """Hand an interrupted run to the task worker again (it carries on where it stopped)."""
+    require(actor, Permission.SIS_IMPORT_RUN)
+    run = get_run(run_id)
+    if run.finished:
+        raise Conflict(
+            f"Run {run.pk} is already {run.get_status_display().lower()}.", code="run_finished"
+        )
+    record(actor=actor, verb="sis_run.resumed", obj=run)
+    enqueue_run(run=run)
+    return run
+
+
 # --- the report --------------------------------------------------------------------------------
 
 REPORT_HEADING = ["record", "file", "line", "primary_id", "outcome", "user_id", "changes", "reason"]
@@ -420,6 +467,21 @@ def _changes_text(changes: list[dict[str, Any]]) -> str:
         return " | ".join(map(str, value)) if isinstance(value, list) else str(value)
 
     return "; ".join(f"{c['field']}: {shown(c['old'])} → {shown(c['new'])}" for c in changes)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def report_response(run: ImportRun) -> StreamingHttpResponse:
+    """The report as a streamed CSV download (UTF-8 with a byte-order mark for spreadsheets)."""
+    writer = csv.writer(_Echo())
+    lines = itertools.chain(["\ufeff"], (writer.writerow(row) for row in report_rows(run)))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{run.job}-report.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def report_rows(run: ImportRun) -> Iterator[list[str]]:

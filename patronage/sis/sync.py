@@ -144,8 +144,7 @@ def pin_digest(pin: str | None) -> str:
 def _canon(kind: str, entry: dict[str, Any]) -> tuple[Any, ...]:
     """An entry as compared between the database and the SIS (dates stay dates)."""
     return tuple(
-        tuple(entry["types"]) if name == "types" else entry.get(name)
-        for name in ENTRY_FIELDS[kind]
+        tuple(entry["types"]) if name == "types" else entry.get(name) for name in ENTRY_FIELDS[kind]
     )
 
 

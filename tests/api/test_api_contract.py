@@ -143,6 +143,22 @@ OPERATIONS: list[tuple[str, str, Any, Permission]] = [
     ("GET", "/confidentiality-policy", None, P.USERS_VIEW),
     ("POST", "/confidentiality-policy/acknowledgements", {"version": 1}, P.USERS_VIEW),
     ("GET", "/reports/confidentiality-acknowledgements", None, P.ACKNOWLEDGEMENTS_REPORT),
+    # SIS synchronisation (tests/sis/test_api.py covers them in depth)
+    ("GET", "/sis/profiles", None, P.SIS_IMPORT_RUN),
+    (
+        "POST",
+        "/sis/profiles",
+        {"code": "hr", "name": "HR", "file_format": "xml", "match_by": "primary_id"},
+        P.SIS_PROFILE_MANAGE,
+    ),
+    ("GET", "/sis/profiles/{profile}", None, P.SIS_IMPORT_RUN),
+    ("PATCH", "/sis/profiles/{profile}", {"name": "HR system"}, P.SIS_PROFILE_MANAGE),
+    ("GET", "/sis/runs", None, P.SIS_IMPORT_RUN),
+    ("POST", "/sis/runs", {"profile": "hr"}, P.SIS_IMPORT_RUN),
+    ("GET", "/sis/runs/{run}", None, P.SIS_IMPORT_RUN),
+    ("POST", "/sis/runs/{run}/resume", None, P.SIS_IMPORT_RUN),
+    ("GET", "/sis/runs/{run}/items", None, P.SIS_IMPORT_RUN),
+    ("GET", "/sis/runs/{run}/report", None, P.SIS_IMPORT_RUN),
 ]
 IDS = [f"{method} {path}" for method, path, _, _ in OPERATIONS]
 
@@ -165,6 +181,8 @@ def ids_of(owner: Any, **overrides: Any) -> dict[str, Any]:
         "apikey": 1,  # refused before the key is looked up
         "request": 1,  # role requests: none exists in these tests
         "line": 1,
+        "profile": 1,  # refused before the profile is looked up
+        "run": 1,  # refused before the run is looked up
     }
     return {**values, **overrides}
 
