@@ -69,6 +69,9 @@ ASK_ON_OPEN_FOR_UPDATE = (
     "cataloger_level",
     "library_notices",
 )
+READ_ONLY_HINT = (
+    "From the student information system: read-only here unless the user is Open for Update."
+)
 READ_ONLY = (
     "{label} comes from the student information system and is changed there; set the user "
     "Open for Update to change it here until the next sync."

@@ -1,5 +1,14 @@
 """Staff UI routes: sis synchronisation."""
 
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from .views import sis
+
+urlpatterns: list[URLPattern] = [
+    path("users/<int:pk>/open-for-update/", sis.open_for_update, name="user_open_for_update"),
+    path(
+        "users/<int:pk>/toggle-account-type/",
+        sis.toggle_account_type,
+        name="user_toggle_account_type",
+    ),
+]

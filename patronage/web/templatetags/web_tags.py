@@ -6,6 +6,8 @@ from typing import Any
 
 from django import template
 
+from patronage.accounts import external
+
 register = template.Library()
 
 
@@ -42,6 +44,10 @@ def field(
         current = ""
     selected = {str(v) for v in current or []} if kind == "multi" else {str(current)}
     prefix = context.get("field_prefix", "")
+    if name in (context.get("read_only") or ()):
+        # Disabled inputs are not submitted; the view leaves these fields out as well.
+        attrs = f"{attrs} disabled".strip()
+        hint = external.READ_ONLY_HINT
     return {
         "name": name,
         "id": f"{prefix}f-{name}",

@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from patronage.access.checks import can
 from patronage.access.decorators import requires
 from patronage.access.permissions import Permission
-from patronage.accounts import selectors
+from patronage.accounts import external, selectors
 from patronage.accounts.actions import CONTACT_TEXT_FIELDS, RESTRICTED_FIELDS, may_change_user
 from patronage.accounts.choices import (
     AccountType,
@@ -158,6 +158,11 @@ def _general(actor: User, user: User, ctx: dict[str, Any]) -> None:
     ctx["may_edit"] = may_change_user(actor, user)
     ctx["may_edit_restricted"] = can(actor, Permission.USERS_EDIT_RESTRICTED)
     ctx["restricted_fields"] = RESTRICTED_FIELDS
+    # An external user's SIS-owned fields: shown read-only, with why (seed 002).
+    ctx["read_only"] = {name for name in GENERAL_FIELDS if external.is_read_only(user, name)}
+    ctx["may_toggle_account_type"] = may_change_user(
+        actor, user, Permission.USERS_CHANGE_ACCOUNT_TYPE
+    )
     ctx["signs_in_here"] = signs_in_here(user)
     ctx.setdefault("values", general_values(user))
     record_type = ctx["values"].get("record_type") or user.record_type

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from patronage.access.checks import can
 from patronage.access.decorators import requires
 from patronage.access.permissions import Permission
-from patronage.accounts import actions, selectors
+from patronage.accounts import actions, external, selectors
 from patronage.accounts.choices import CodeTable, RecordType
 from patronage.accounts.models import User, UserManagementSettings
 from patronage.accounts.validation import GENERAL_FIELDS
@@ -122,7 +122,10 @@ def changed_fields(
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = selectors.get_user(staff(request), pk)
     submitted = post_values(request, MULTI)
-    changes = changed_fields(user, submitted, editable_fields(staff(request)))
+    editable = tuple(
+        name for name in editable_fields(staff(request)) if not external.is_read_only(user, name)
+    )
+    changes = changed_fields(user, submitted, editable)
     if not changes:
         return _done(request, user, "general", "Nothing was changed.")
     try:
