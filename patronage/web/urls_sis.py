@@ -5,6 +5,9 @@ from django.urls import URLPattern, path
 from .views import sis
 
 urlpatterns: list[URLPattern] = [
+    path("sis/runs/", sis.runs, name="sis_runs"),
+    path("sis/runs/<int:run_id>/", sis.run_detail, name="sis_run"),
+    path("sis/runs/<int:run_id>/report/", sis.run_report, name="sis_run_report"),
     path("users/<int:pk>/open-for-update/", sis.open_for_update, name="user_open_for_update"),
     path(
         "users/<int:pk>/toggle-account-type/",

@@ -3,6 +3,8 @@ Toggle account type."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
@@ -75,3 +77,35 @@ def test_open_for_update_of_an_internal_user_is_refused_clearly(db):
     response = _client(manager).post(f"/users/{internal.pk}/open-for-update/", {"open": "1"})
     assert response.status_code == 422
     assert "Only external users are opened for update." in response.content.decode()
+
+
+def test_an_import_started_in_the_ui_runs_and_shows_its_report(
+    profile, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    admin = make_staff("USER_ADMINISTRATOR")
+    client = _client(admin)
+    assert "SIS imports" in client.get("/sis/runs/").content.decode()
+    xml = users_file(tmp_path / "a.xml", user_xml("s1"), user_xml("s2", user_group="NOPE"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/sis/runs/",
+            {"profile": "registrar", "files": SimpleUploadedFile("a.xml", Path(xml).read_bytes())},
+        )
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Finished" in page
+    assert "User group: &#x27;NOPE&#x27; is not a known value." in page
+    report = client.get(response["Location"] + "report/")
+    assert "s2" in b"".join(report.streaming_content).decode()
+
+
+def test_starting_without_files_or_permission_is_refused(profile, desk_operator):
+    admin = make_staff("USER_ADMINISTRATOR")
+    response = _client(admin).post("/sis/runs/", {"profile": "registrar"})
+    assert response.status_code == 422
+    assert "Choose at least one SIS file." in response.content.decode()
+    assert _client(desk_operator).get("/sis/runs/").status_code == 403
+    assert _client(admin).get("/sis/runs/999/").status_code == 404

@@ -1,18 +1,22 @@
-"""Staff UI of SIS synchronisation on a user record: Open for Update, Toggle account type."""
+"""Staff UI of SIS synchronisation: runs (start, progress, report), and on a user record
+Open for Update and Toggle account type."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from patronage.access.decorators import requires
 from patronage.access.permissions import Permission
 from patronage.accounts import selectors
-from patronage.errors import ValidationFailed
-from patronage.sis import actions
+from patronage.errors import NotFound, ValidationFailed
+from patronage.sis import actions as sis_actions
+from patronage.sis.models import ImportProfile, ImportRun, Outcome
 
 from ..common import INVALID, actor, domain_errors, is_partial, staff
 from .details import render_details
@@ -34,7 +38,7 @@ def open_for_update(request: HttpRequest, pk: int) -> HttpResponse:
     user = selectors.get_user(staff(request), pk)
     opened = request.POST.get("open") == "1"
     try:
-        actions.set_open_for_update(actor=actor(request), user=user, open_for_update=opened)
+        sis_actions.set_open_for_update(actor=actor(request), user=user, open_for_update=opened)
     except ValidationFailed as exc:
         message = " ".join(exc.errors.values())
         return render_details(request, user, "general", status=INVALID, sis_error=message)
@@ -53,5 +57,75 @@ def open_for_update(request: HttpRequest, pk: int) -> HttpResponse:
 def toggle_account_type(request: HttpRequest, pk: int) -> HttpResponse:
     """Internal → external (the next sync takes the user over), or back."""
     user = selectors.get_user(staff(request), pk)
-    user = actions.toggle_account_type(actor=actor(request), user=user)
+    user = sis_actions.toggle_account_type(actor=actor(request), user=user)
     return _back(request, pk, f"The account is now {user.get_account_type_display().lower()}.")
+
+
+# --- runs: start one, follow it, read its report ---------------------------------------------
+
+REPORT_ROWS = 200
+
+
+@requires(Permission.SIS_IMPORT_RUN)
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def runs(request: HttpRequest) -> HttpResponse:
+    """The latest runs, and the form that starts one from uploaded files."""
+    context: dict[str, Any] = {
+        "nav": "sis",
+        "runs": ImportRun.objects.select_related("profile")[:50],
+        "profiles": ImportProfile.objects.all(),
+        "values": {},
+    }
+    if request.method == "POST":
+        profile = request.POST.get("profile", "")
+        uploads = request.FILES.getlist("files")
+        try:
+            if not uploads:
+                raise ValidationFailed({"files": "Choose at least one SIS file."})
+            sis_actions.get_profile(profile)
+            paths = sis_actions.store_uploads([(f.name or "upload", f) for f in uploads])
+            run = sis_actions.start_import(
+                actor=actor(request),
+                profile_code=profile,
+                paths=paths,
+                dry_run=bool(request.POST.get("dry_run")),
+            )
+            sis_actions.enqueue_run(run=run)
+        except (ValidationFailed, NotFound) as exc:
+            errors = exc.errors if isinstance(exc, ValidationFailed) else {"profile": exc.message}
+            context.update(errors=errors, values={"profile": profile})
+            return render(request, "web/sis/runs.html", context, status=INVALID)
+        return redirect("web:sis_run", run_id=run.pk)
+    return render(request, "web/sis/runs.html", context)
+
+
+@requires(Permission.SIS_IMPORT_RUN)
+@require_GET
+@domain_errors
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    """A run's progress (refreshed while it runs), counters and the first report rows."""
+    run = sis_actions.get_run(run_id)
+    items = run.items.order_by("record", "id")
+    context = {
+        "nav": "sis",
+        "run": run,
+        "rejected": items.filter(outcome=Outcome.REJECTED)[:REPORT_ROWS],
+        "changed": items.exclude(outcome=Outcome.REJECTED)[:REPORT_ROWS],
+        "limit": REPORT_ROWS,
+    }
+    if is_partial(request, "run-progress"):
+        return render(request, "web/sis/_progress.html", context)
+    return render(request, "web/sis/run.html", context)
+
+
+@requires(Permission.SIS_IMPORT_RUN)
+@require_GET
+def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The whole report as CSV (streamed)."""
+    try:
+        run = sis_actions.get_run(run_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    # A streamed response; the access decorators are typed for plain responses.
+    return sis_actions.report_response(run)  # type: ignore[return-value]
