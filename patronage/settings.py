@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "patronage.approvals",
     "patronage.privacy",
     "patronage.sis",
+    "patronage.almaws",
     "patronage.web",
     "patronage.ops",
 ]
@@ -261,6 +262,11 @@ GRANT_EXPIRY_REMINDER_DAYS = int(os.environ.get("GRANT_EXPIRY_REMINDER_DAYS", "1
 LOG_FORMAT = os.environ.get("PATRONAGE_LOG_FORMAT", "json")
 if LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured(f"PATRONAGE_LOG_FORMAT: 'json' or 'text', not '{LOG_FORMAT}'")
+
+# The Alma-compatible API (/almaws/v1): Alma's governance thresholds, per API key.
+ALMAWS_PER_SECOND_THRESHOLD = int(os.environ.get("ALMAWS_PER_SECOND_THRESHOLD", "25"))
+ALMAWS_DAILY_THRESHOLD = int(os.environ.get("ALMAWS_DAILY_THRESHOLD", "100000"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,0 +1,301 @@
+"""The Alma-compatible Users API under /almaws/v1 and its OpenAPI document
+(/almaws/v1/openapi.json).
+
+Its own ``NinjaAPI``: routing, query-parameter parsing, the permission each operation declares
+(``api_support.permission_required``, checked with authentication before anything is read) and
+the OpenAPI document come from django-ninja. Bodies are not ninja's: Alma speaks XML by
+default and JSON on request, with one object shape for both (``formats``), so every operation
+reads ``request.body`` itself and answers an ``HttpResponse`` built by ``answer``; errors are
+Alma's ``web_service_result`` (``errors``). Every answer to a key carries
+``X-Exl-Api-Remaining`` (the key's calls left today).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Router
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from patronage.access import authentication
+from patronage.access.permissions import Permission
+from patronage.api_support import acting_user, permission_required
+from patronage.audit.context import Channel
+from patronage.errors import DomainError
+
+from . import errors, query, schema, users
+from .auth import USAGE_ATTR, AlmaKeyAuth, key_auth, read_key_auth
+from .errors import AlmaError, invalid_parameter
+from .formats import JSON, XML, BadBody, Node, Rendered, parse_body, render
+
+logger = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+api = NinjaAPI(
+    title="Patronage — Alma-compatible Users API",
+    version="1",
+    urls_namespace="almaws",
+    description=(
+        "The Users API of Ex Libris Alma, answered by Patronage: the same paths, parameters, "
+        "objects (XML by default, JSON with `Accept: application/json` or `format=json`) and "
+        "errors, so Alma clients work by changing only the base URL and the API key."
+    ),
+    auth=[key_auth],
+    docs_url="/docs",
+)
+router = Router()
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+def _respond(request: HttpRequest, rendered: Rendered | None, status: int) -> HttpResponse:
+    if rendered is None:
+        response = HttpResponse(status=status)
+    else:
+        response = HttpResponse(
+            rendered.content, status=status, content_type=f"{rendered.content_type};charset=UTF-8"
+        )
+    usage = getattr(request, USAGE_ATTR, None)
+    if usage is not None:
+        response["X-Exl-Api-Remaining"] = str(usage.remaining_today)
+    return response
+
+
+def answer(request: HttpRequest, node: Node, value: Mapping[str, Any]) -> HttpResponse:
+    return _respond(request, render(request, node, value), 200)
+
+
+def no_content(request: HttpRequest) -> HttpResponse:
+    return _respond(request, None, 204)
+
+
+def refuse(request: HttpRequest, error: AlmaError) -> HttpResponse:
+    return _respond(request, errors.render_error(request, error), error.status)
+
+
+def _install_error_handlers() -> None:
+    def alma_error(request: HttpRequest, exc: AlmaError) -> HttpResponse:
+        return refuse(request, exc)
+
+    def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        return refuse(request, errors.from_domain(exc))
+
+    def bad_parameter(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        first = exc.errors[0] if exc.errors else {}
+        name = str(first.get("loc", ("", "?"))[-1])
+        return refuse(request, invalid_parameter(name, request.GET.get(name, "")))
+
+    def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return refuse(request, AlmaError(errors.UNAUTHORIZED, errors.BAD_KEY))
+
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return refuse(request, AlmaError(errors.GENERAL_ERROR, str(exc), status=exc.status_code))
+
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return refuse(request, AlmaError(errors.GENERAL_ERROR, "Not found.", status=404))
+
+    def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("Alma API error on %s %s", request.method, request.path, exc_info=exc)
+        error = AlmaError(
+            "60101",
+            "General Error: An error has occurred while processing the request.",
+            status=500,
+        )
+        return refuse(request, error)
+
+    handlers: list[tuple[type[Exception], Callable[..., HttpResponse]]] = [
+        (AlmaError, alma_error),
+        (DomainError, domain_error),
+        (ValidationError, bad_parameter),
+        (AuthenticationError, not_authenticated),
+        (HttpError, http_error),
+        (Http404, not_found),
+        (Exception, server_error),
+    ]
+    for exc_class, handler in handlers:
+        api.add_exception_handler(exc_class, handler)
+
+
+_install_error_handlers()
+
+
+# --- declaring operations ---------------------------------------------------------------------
+
+
+def _documented(body: Node | None, ok: int) -> dict[str, Any]:
+    either = {XML: {"schema": {"type": "string"}}, JSON: {"schema": {"type": "object"}}}
+    documented: dict[str, Any] = {
+        "responses": {
+            str(ok): {
+                "description": "OK" if ok == 200 else "No content",
+                **({"content": either} if ok == 200 else {}),
+                "headers": {"X-Exl-Api-Remaining": {"schema": {"type": "integer"}}},
+            },
+            "400": {"description": "Bad Request (web_service_result)", "content": either},
+            "403": {"description": "Forbidden (web_service_result)", "content": either},
+            "429": {"description": "Governance threshold (web_service_result)", "content": either},
+        }
+    }
+    if body is not None:
+        documented["requestBody"] = {
+            "required": True,
+            "description": f"A <{body.name}> object, in XML or JSON.",
+            "content": either,
+        }
+    return documented
+
+
+def operation(
+    method: str,
+    path: str,
+    permission: Permission,
+    *,
+    summary: str,
+    body: Node | None = None,
+    ok: int = 200,
+    auth: AlmaKeyAuth = key_auth,
+) -> Callable[[F], F]:
+    """An Alma operation: its method and path, the permission it needs, its documentation."""
+
+    def decorate(view: F) -> F:
+        view = permission_required(permission)(view)
+        router.api_operation(
+            [method],
+            path,
+            auth=[auth],
+            summary=summary,
+            openapi_extra=_documented(body, ok),
+        )(view)
+        return view
+
+    return decorate
+
+
+def _split(value: str) -> set[str]:
+    return {part.strip() for part in value.split(",") if part.strip()}
+
+
+def _body(request: HttpRequest, node: Node) -> dict[str, Any]:
+    try:
+        return parse_body(request, node)
+    except BadBody as exc:
+        raise AlmaError(errors.INVALID_XML, f"No valid XML was given. {exc}".strip()) from None
+
+
+# --- users ------------------------------------------------------------------------------------
+
+MAX_LIMIT = 100
+
+
+@operation("GET", "/users", Permission.USERS_VIEW, summary="Retrieve users")
+def list_users(
+    request: HttpRequest,
+    limit: int = 10,
+    offset: int = 0,
+    q: str = "",
+    order_by: str = "",
+    expand: str = "none",
+) -> HttpResponse:
+    viewer = acting_user(request)
+    if not 0 <= limit <= MAX_LIMIT:
+        raise invalid_parameter("limit", str(limit), "Valid values are 0-100.")
+    if offset < 0:
+        raise invalid_parameter("offset", str(offset))
+    if not q.strip():
+        query.require_name_search(viewer)  # listing everyone by name is a name search
+    found = query.search(viewer, q, order_by)
+    total = found.count()
+    page = list(found[offset : offset + limit]) if limit else []
+    full = expand == "full"
+    describe = users.Descriptions()
+    listed = [
+        users.user_object(request, viewer, user)
+        if full
+        else users.brief_object(request, user, describe)
+        for user in page
+    ]
+    return answer(request, schema.USERS, {"user": listed, "total_record_count": total})
+
+
+@operation("POST", "/users", Permission.USERS_CREATE, summary="Create user", body=schema.USER)
+def create_user(request: HttpRequest) -> HttpResponse:
+    body = _body(request, schema.USER)
+    user = users.create(request, body)
+    return answer(request, schema.USER, users.user_object(request, acting_user(request), user))
+
+
+@operation("GET", "/users/{user_id}", Permission.USERS_VIEW, summary="Get user details")
+def get_user(
+    request: HttpRequest,
+    user_id: str,
+    user_id_type: str = "all_unique",
+    view: str = "full",
+    expand: str = "none",
+) -> HttpResponse:
+    viewer = acting_user(request)
+    if view not in ("full", "brief"):
+        raise invalid_parameter("view", view, "Use full or brief.")
+    user = users.lookup(viewer, user_id, user_id_type)
+    value = users.user_object(request, viewer, user, brief=view == "brief", expand=_split(expand))
+    return answer(request, schema.USER, value)
+
+
+@operation(
+    "PUT",
+    "/users/{user_id}",
+    Permission.USERS_EDIT,
+    summary="Update User Details",
+    body=schema.USER,
+)
+def update_user(
+    request: HttpRequest, user_id: str, user_id_type: str = "all_unique", override: str = ""
+) -> HttpResponse:
+    viewer = acting_user(request)
+    user = users.lookup(viewer, user_id, user_id_type)
+    body = _body(request, schema.USER)
+    user = users.replace(request, user, body, _split(override))
+    return answer(request, schema.USER, users.user_object(request, viewer, user))
+
+
+@operation(
+    "POST",
+    "/users/{user_id}",
+    Permission.USERS_VIEW,
+    summary="Authenticate or refresh user",
+    ok=204,
+    auth=read_key_auth,
+)
+def authenticate_user(
+    request: HttpRequest,
+    user_id: str,
+    user_id_type: str = "all_unique",
+    op: str = "auth",
+    password: str = "",
+) -> HttpResponse:
+    """``op=auth`` checks the user's password (header ``Exl-User-Pw``, or ``password``) with
+    the sign-in throttling and audit of any sign-in; ``op=refresh`` re-copies a linked
+    account, which Patronage does not have."""
+    user = users.lookup(acting_user(request), user_id, user_id_type)
+    if op == "refresh":
+        raise AlmaError("60229", "Failed to find linked account for user.")
+    if op != "auth":
+        raise invalid_parameter("op", op, "Use auth or refresh.")
+    secret = request.headers.get("Exl-User-Pw") or password
+    ip = request.META.get("REMOTE_ADDR", "")
+    failed = AlmaError("401866", "User authentication failed")
+    if authentication.is_throttled(user.primary_id, ip):
+        authentication.record_throttled(primary_id=user.primary_id, ip=ip, channel=Channel.API)
+        raise failed
+    if not (secret and user.is_active and user.check_password(secret)):
+        authentication.record_login_failure(
+            primary_id=user.primary_id, ip=ip, channel=Channel.API, reason="alma_api_auth"
+        )
+        raise failed
+    authentication.record_login(user=user, ip=ip, channel=Channel.API, second_factor=False)
+    return no_content(request)
+
+
+api.add_router("", router)
