@@ -204,8 +204,6 @@ def list_users(
         raise invalid_parameter("limit", str(limit), "Valid values are 0-100.")
     if offset < 0:
         raise invalid_parameter("offset", str(offset))
-    if not q.strip():
-        query.require_name_search(viewer)  # listing everyone by name is a name search
     found = query.search(viewer, q, order_by)
     total = found.count()
     page = list(found[offset : offset + limit]) if limit else []

@@ -832,7 +832,8 @@ def _set_roles(actor: Actor, user: User, roles: Iterable[Mapping[str, Any]]) -> 
                 reason="Alma API: role in the user record",
             )
     for key, grant in current.items():
-        if key not in wanted:
+        # A login model's own role comes and goes with the login model, not the role list.
+        if key not in wanted and not grant.role.login_model:
             access_actions.revoke_grant(
                 actor=actor, grant=grant, reason="Alma API: role not in the user record"
             )
