@@ -22,11 +22,12 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from patronage.access import authentication
 from patronage.access.permissions import Permission
+from patronage.accounts import selectors
 from patronage.api_support import acting_user, permission_required
 from patronage.audit.context import Channel
 from patronage.errors import DomainError
 
-from . import errors, query, schema, users
+from . import errors, query, schema, services, users
 from .auth import USAGE_ATTR, AlmaKeyAuth, key_auth, read_key_auth
 from .errors import AlmaError, invalid_parameter
 from .formats import JSON, XML, BadBody, Node, Rendered, parse_body, render
@@ -190,6 +191,13 @@ def _body(request: HttpRequest, node: Node) -> dict[str, Any]:
 MAX_LIMIT = 100
 
 
+def _check_page(limit: int, offset: int) -> None:
+    if not 0 <= limit <= MAX_LIMIT:
+        raise invalid_parameter("limit", str(limit), "Valid values are 0-100.")
+    if offset < 0:
+        raise invalid_parameter("offset", str(offset))
+
+
 @operation("GET", "/users", Permission.USERS_VIEW, summary="Retrieve users")
 def list_users(
     request: HttpRequest,
@@ -200,10 +208,7 @@ def list_users(
     expand: str = "none",
 ) -> HttpResponse:
     viewer = acting_user(request)
-    if not 0 <= limit <= MAX_LIMIT:
-        raise invalid_parameter("limit", str(limit), "Valid values are 0-100.")
-    if offset < 0:
-        raise invalid_parameter("offset", str(offset))
+    _check_page(limit, offset)
     found = query.search(viewer, q, order_by)
     total = found.count()
     page = list(found[offset : offset + limit]) if limit else []
@@ -216,6 +221,33 @@ def list_users(
         for user in page
     ]
     return answer(request, schema.USERS, {"user": listed, "total_record_count": total})
+
+
+# Before /users/{user_id}, which would take its name for a user's.
+@operation(
+    "GET",
+    "/users/staff-login-report",
+    Permission.REPORTS_ACCESS,
+    summary="Retrieve Staff Login Report.",
+)
+def staff_login_report(
+    request: HttpRequest,
+    login_date_from: str = "",
+    login_date_to: str = "",
+    successful: str = "true",
+    limit: int = 10,
+    offset: int = 0,
+) -> HttpResponse:
+    _check_page(limit, offset)
+    events = services.login_events(
+        date_from=login_date_from, date_to=login_date_to, successful=successful
+    )
+    page = list(events[offset : offset + limit]) if limit else []
+    value = {
+        "login_event": [services.login_event_object(event) for event in page],
+        "total_record_count": events.count(),
+    }
+    return answer(request, schema.LOGIN_EVENTS, value)
 
 
 @operation("POST", "/users", Permission.USERS_CREATE, summary="Create user", body=schema.USER)
@@ -294,6 +326,344 @@ def authenticate_user(
         raise failed
     authentication.record_login(user=user, ip=ip, channel=Channel.API, second_factor=False)
     return no_content(request)
+
+
+# --- fines and fees ---------------------------------------------------------------------------
+
+
+def _user(request: HttpRequest, user_id: str, user_id_type: str = "all_unique") -> Any:
+    return users.lookup(acting_user(request), user_id, user_id_type)
+
+
+@operation("GET", "/users/{user_id}/fees", Permission.FINES_VIEW, summary="Get user fines/fees")
+def list_fees(
+    request: HttpRequest, user_id: str, user_id_type: str = "all_unique", status: str = "ACTIVE"
+) -> HttpResponse:
+    user = _user(request, user_id, user_id_type)
+    fees = services.user_fees(acting_user(request), user, status)
+    return answer(request, schema.FEES, services.fees_object(request, user, fees))
+
+
+@operation(
+    "POST",
+    "/users/{user_id}/fees",
+    Permission.FINES_CREATE,
+    summary="Create user fine/fee",
+    body=schema.FEE,
+)
+def create_fee(
+    request: HttpRequest, user_id: str, user_id_type: str = "all_unique"
+) -> HttpResponse:
+    user = _user(request, user_id, user_id_type)
+    fee = services.create_fee(request, user, _body(request, schema.FEE))
+    fee = services.get_fee(acting_user(request), user, str(fee.pk))
+    return answer(request, schema.FEE, services.fee_object(request, user, fee))
+
+
+@operation("POST", "/users/{user_id}/fees/all", Permission.FINES_PAY, summary="Pay user fines/fees")
+def pay_all_fees(
+    request: HttpRequest,
+    user_id: str,
+    user_id_type: str = "all_unique",
+    op: str = "",
+    amount: str = "",
+    method: str = "",
+    comment: str = "",
+    external_transaction_id: str = "",
+) -> HttpResponse:
+    user = _user(request, user_id, user_id_type)
+    services.pay_all(
+        request,
+        user,
+        {
+            "op": op,
+            "amount": amount,
+            "method": method,
+            "comment": comment,
+            "external_transaction_id": external_transaction_id,
+        },
+    )
+    fees = services.user_fees(acting_user(request), user, "ACTIVE")
+    return answer(request, schema.FEES, services.fees_object(request, user, fees))
+
+
+@operation(
+    "GET", "/users/{user_id}/fees/{fee_id}", Permission.FINES_VIEW, summary="Get user fine/fee"
+)
+def get_fee(
+    request: HttpRequest, user_id: str, fee_id: str, user_id_type: str = "all_unique"
+) -> HttpResponse:
+    user = _user(request, user_id, user_id_type)
+    fee = services.get_fee(acting_user(request), user, fee_id)
+    return answer(request, schema.FEE, services.fee_object(request, user, fee))
+
+
+@operation(
+    "POST",
+    "/users/{user_id}/fees/{fee_id}",
+    Permission.FINES_VIEW,
+    summary="Pay/waive/dispute/restore user fine/fee",
+)
+def fee_operation(
+    request: HttpRequest,
+    user_id: str,
+    fee_id: str,
+    user_id_type: str = "all_unique",
+    op: str = "",
+    amount: str = "",
+    method: str = "",
+    reason: str = "",
+    comment: str = "",
+    external_transaction_id: str = "",
+) -> HttpResponse:
+    """The permission of the operation itself (fines:fee:pay, :waive, :dispute) is checked by
+    the ledger's action; seeing the fee (fines:fee:view) is needed to reach it."""
+    viewer = acting_user(request)
+    user = _user(request, user_id, user_id_type)
+    fee = services.get_fee(viewer, user, fee_id)
+    params = {
+        "amount": amount,
+        "method": method,
+        "reason": reason,
+        "comment": comment,
+        "external_transaction_id": external_transaction_id,
+    }
+    services.fee_operation(request, fee, op, params)
+    fee = services.get_fee(viewer, user, fee_id)
+    return answer(request, schema.FEE, services.fee_object(request, user, fee))
+
+
+# --- loans ------------------------------------------------------------------------------------
+
+
+@operation(
+    "GET", "/users/{user_id}/loans", Permission.FULFILLMENT_LOAN_VIEW, summary="Retrieve user loans"
+)
+def list_loans(
+    request: HttpRequest,
+    user_id: str,
+    user_id_type: str = "all_unique",
+    limit: int = 10,
+    offset: int = 0,
+    order_by: str = "id",
+    direction: str = "ASC",
+    expand: str = "",
+    loan_status: str = "Active",
+) -> HttpResponse:
+    _check_page(limit, offset)
+    user = _user(request, user_id, user_id_type)
+    loans = services.user_loans(
+        acting_user(request), user, loan_status=loan_status, order_by=order_by, direction=direction
+    )
+    page = list(loans[offset : offset + limit]) if limit else []
+    value = {
+        "item_loan": [services.loan_object(request, user, loan) for loan in page],
+        "total_record_count": loans.count(),
+    }
+    return answer(request, schema.LOANS, value)
+
+
+@operation(
+    "POST",
+    "/users/{user_id}/loans",
+    Permission.FULFILLMENT_LOANS,
+    summary="Create user loan",
+    body=schema.LOAN,
+)
+def create_loan(
+    request: HttpRequest,
+    user_id: str,
+    user_id_type: str = "all_unique",
+    item_barcode: str = "",
+    item_pid: str = "",
+) -> HttpResponse:
+    user = _user(request, user_id, user_id_type)
+    body = _body(request, schema.LOAN) if request.body.strip() else {}
+    loan = services.create_loan(request, user, item_barcode, body)
+    loan = services.get_loan(acting_user(request), user, str(loan.pk))
+    return answer(request, schema.LOAN, services.loan_object(request, user, loan))
+
+
+@operation(
+    "GET",
+    "/users/{user_id}/loans/{loan_id}",
+    Permission.FULFILLMENT_LOAN_VIEW,
+    summary="Loan by user id and loan id",
+)
+def get_loan(
+    request: HttpRequest, user_id: str, loan_id: str, user_id_type: str = "all_unique"
+) -> HttpResponse:
+    user = _user(request, user_id, user_id_type)
+    loan = services.get_loan(acting_user(request), user, loan_id)
+    return answer(request, schema.LOAN, services.loan_object(request, user, loan))
+
+
+@operation(
+    "POST", "/users/{user_id}/loans/{loan_id}", Permission.FULFILLMENT_LOANS, summary="Renew loan"
+)
+def renew_loan(
+    request: HttpRequest, user_id: str, loan_id: str, user_id_type: str = "all_unique", op: str = ""
+) -> HttpResponse:
+    viewer = acting_user(request)
+    user = _user(request, user_id, user_id_type)
+    loan = services.get_loan(viewer, user, loan_id)
+    services.renew_loan(request, loan, op)
+    loan = services.get_loan(viewer, user, loan_id)
+    return answer(request, schema.LOAN, services.loan_object(request, user, loan))
+
+
+@operation(
+    "PUT",
+    "/users/{user_id}/loans/{loan_id}",
+    Permission.FULFILLMENT_DUE_DATES,
+    summary="Change loan due date",
+    body=schema.LOAN,
+)
+def change_due_date(
+    request: HttpRequest, user_id: str, loan_id: str, notify_user: bool = False
+) -> HttpResponse:
+    viewer = acting_user(request)
+    user = _user(request, user_id)
+    loan = services.get_loan(viewer, user, loan_id)
+    services.change_due_date(request, loan, _body(request, schema.LOAN))
+    loan = services.get_loan(viewer, user, loan_id)
+    return answer(request, schema.LOAN, services.loan_object(request, user, loan))
+
+
+# --- attachments ------------------------------------------------------------------------------
+
+
+@operation(
+    "GET",
+    "/users/{user_id}/attachments",
+    Permission.USERS_VIEW_DETAILS,
+    summary="Get User Attachments",
+)
+def list_attachments(
+    request: HttpRequest, user_id: str, user_id_type: str = "all_unique"
+) -> HttpResponse:
+    viewer = acting_user(request)
+    user = _user(request, user_id, user_id_type)
+    found = list(selectors.attachments_of(viewer, user).select_related("created_by"))
+    value = {
+        "attachment": [services.attachment_object(request, user, a) for a in found],
+        "total_record_count": len(found),
+    }
+    return answer(request, schema.ATTACHMENTS, value)
+
+
+@operation(
+    "POST",
+    "/users/{user_id}/attachments",
+    Permission.USERS_MANAGE_ATTACHMENTS,
+    summary="Create User Attachment",
+    body=schema.ATTACHMENT,
+)
+def add_attachment(
+    request: HttpRequest, user_id: str, user_id_type: str = "all_unique"
+) -> HttpResponse:
+    user = _user(request, user_id, user_id_type)
+    attachment = services.add_attachment(request, user, _body(request, schema.ATTACHMENT))
+    return answer(request, schema.ATTACHMENT, services.attachment_object(request, user, attachment))
+
+
+@operation(
+    "GET",
+    "/users/{user_id}/attachments/{attachment_id}",
+    Permission.USERS_VIEW_DETAILS,
+    summary="Get User Attachment",
+)
+def get_attachment(
+    request: HttpRequest,
+    user_id: str,
+    attachment_id: str,
+    user_id_type: str = "all_unique",
+    expand: str = "",
+) -> HttpResponse:
+    if expand not in ("", "content", "content_no_encoding"):
+        raise invalid_parameter("expand", expand, "Use content or content_no_encoding.")
+    user = _user(request, user_id, user_id_type)
+    attachment = services.get_attachment(acting_user(request), user, attachment_id)
+    value = services.attachment_object(request, user, attachment, content=expand)
+    return answer(request, schema.ATTACHMENT, value)
+
+
+# --- personal data ----------------------------------------------------------------------------
+
+
+@operation(
+    "GET",
+    "/users/{user_id}/personal-data",
+    Permission.USERS_VIEW_DETAILS,
+    summary="Get user - data portability",
+)
+def personal_data(
+    request: HttpRequest, user_id: str, user_id_type: str = "all_unique"
+) -> HttpResponse:
+    user = _user(request, user_id, user_id_type)
+    value = services.personal_data(request, acting_user(request), user)
+    return answer(request, schema.PERSONAL_DATA, value)
+
+
+# --- what Patronage does not have yet: valid empty lists, Alma's "not supported" --------------
+
+NOT_SUPPORTED = "Action currently not supported."
+UNSUPPORTED_LISTS = (
+    (
+        "/users/{user_id}/requests",
+        "user_requests",
+        Permission.FULFILLMENT_LOAN_VIEW,
+        Permission.FULFILLMENT_REQUESTS,
+        "requests",
+    ),
+    (
+        "/users/{user_id}/deposits",
+        "user_deposits",
+        Permission.FULFILLMENT_LOAN_VIEW,
+        Permission.FULFILLMENT_REQUESTS,
+        "deposits",
+    ),
+    (
+        "/users/{user_id}/purchase-requests",
+        "user_purchase_requests",
+        Permission.USERS_VIEW_DETAILS,
+        Permission.ACQ_PURCHASING,
+        "purchase requests",
+    ),
+)
+
+
+def _unsupported_list(path: str, root: str, read: Permission, write: Permission, what: str) -> None:
+    node = schema.empty_list(root)
+
+    @operation("GET", path, read, summary=f"Retrieve user {what} (none in Patronage)")
+    def listing(
+        request: HttpRequest, user_id: str, user_id_type: str = "all_unique"
+    ) -> HttpResponse:
+        _user(request, user_id, user_id_type)
+        return answer(request, node, {"total_record_count": 0})
+
+    @operation("POST", path, write, summary=f"Create user {what} (not supported)")
+    def creating(
+        request: HttpRequest, user_id: str, user_id_type: str = "all_unique"
+    ) -> HttpResponse:
+        _user(request, user_id, user_id_type)
+        raise AlmaError(errors.NOT_SUPPORTED, f"{NOT_SUPPORTED} Patronage has no {what}.")
+
+    @operation("GET", path + "/{entry_id}", read, summary=f"Get a user's {what[:-1]} (none)")
+    def getting(
+        request: HttpRequest, user_id: str, entry_id: str, user_id_type: str = "all_unique"
+    ) -> HttpResponse:
+        _user(request, user_id, user_id_type)
+        raise AlmaError(errors.GENERAL_ERROR, f"No such {what[:-1]}: {entry_id}.")
+
+    listing.__name__ = f"list_{root}"
+    creating.__name__ = f"create_{root}"
+    getting.__name__ = f"get_{root}"
+
+
+for _path, _root, _read, _write, _what in UNSUPPORTED_LISTS:
+    _unsupported_list(_path, _root, _read, _write, _what)
 
 
 api.add_router("", router)

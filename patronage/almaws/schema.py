@@ -144,3 +144,103 @@ USER = obj(
     attrs=(("link", str),),
 )
 USERS = Node("users", "object", children=(listing(USER),), attrs=(("total_record_count", int),))
+
+# --- beside the user: fees, loans, attachments, login events, empty lists --------------------
+# Their XSDs (rest_fee.xsd, rest_item_loan.xsd, rest_attachment.xsd, rest_login_events.xsd)
+# are not in the reference; element names follow Alma's published objects.
+
+TRANSACTION = obj(
+    "transaction",
+    code("type"),
+    text("amount", float),
+    text("vat_amount", float),
+    code("reason"),
+    text("comment"),
+    text("external_transaction_id"),
+    text("created_by"),
+    text("transaction_time"),
+    code("received_by"),
+    code("payment_method"),
+)
+FEE = obj(
+    "fee",
+    text("id"),
+    code("type"),
+    code("status"),
+    code("user_primary_id", "link"),
+    text("balance", float),
+    text("remaining_vat_amount", float),
+    text("original_amount", float),
+    text("original_vat_amount", float),
+    text("creation_time"),
+    text("status_time"),
+    text("comment"),
+    code("owner"),
+    text("title"),
+    code("barcode", "link"),
+    listing(TRANSACTION, "transactions"),
+    attrs=(("link", str),),
+)
+FEES = Node(
+    "fees",
+    "object",
+    children=(listing(FEE),),
+    attrs=(("total_record_count", int), ("total_sum", float), ("currency", str)),
+)
+LOAN = obj(
+    "item_loan",
+    text("loan_id"),
+    code("circ_desk"),
+    code("return_circ_desk"),
+    code("library"),
+    text("user_id"),
+    text("item_barcode"),
+    text("due_date"),
+    text("loan_status"),
+    text("loan_date"),
+    text("return_date"),
+    text("process_status"),
+    text("item_id"),
+    text("title"),
+    code("location_code", "name"),
+    text("loan_fine", float),
+    text("renewable", bool),
+    text("last_renew_date"),
+    attrs=(("link", str),),
+)
+LOANS = Node(
+    "item_loans", "object", children=(listing(LOAN),), attrs=(("total_record_count", int),)
+)
+ATTACHMENT = obj(
+    "attachment",
+    text("id"),
+    text("url"),
+    text("file_name"),
+    text("type"),
+    text("notes"),
+    text("content"),
+    text("created_by"),
+    text("creation_date"),
+    attrs=(("link", str),),
+)
+ATTACHMENTS = Node(
+    "attachments", "object", children=(listing(ATTACHMENT),), attrs=(("total_record_count", int),)
+)
+LOGIN_EVENT = obj(
+    "login_event",
+    text("user_primary_id"),
+    text("full_name"),
+    text("login_time"),
+    text("ip_address"),
+    text("successful", bool),
+    text("failure_reason"),
+)
+LOGIN_EVENTS = Node(
+    "login_events", "object", children=(listing(LOGIN_EVENT),), attrs=(("total_record_count", int),)
+)
+PERSONAL_DATA = obj("user_personal_data", USER, LOANS, FEES, ATTACHMENTS)
+
+
+def empty_list(name: str) -> Node:
+    """A list Patronage has nothing for yet (requests, deposits, purchase requests)."""
+    return Node(name, "object", attrs=(("total_record_count", int),))

@@ -27,9 +27,10 @@ class AlmaClient:
 
     def call(
         self,
-        method: str,
+        verb: str,
         path: str,
         body: Any = None,
+        /,
         *,
         headers: dict[str, str] | None = None,
         content_type: str | None = None,
@@ -53,7 +54,7 @@ class AlmaClient:
                 content_type = content_type or "application/json"
             kwargs["data"] = body
             kwargs["content_type"] = content_type or "application/xml"
-        response = getattr(self.client, method.lower())(url, **kwargs)
+        response = getattr(self.client, verb.lower())(url, **kwargs)
         ctype = response.get("Content-Type", "")
         response.json_body = (
             json.loads(response.content) if response.content and "json" in ctype else None
@@ -63,16 +64,16 @@ class AlmaClient:
         )
         return response
 
-    def get(self, path: str, **query: Any) -> Any:
+    def get(self, path: str, /, **query: Any) -> Any:
         return self.call("GET", path, **query)
 
-    def post(self, path: str, body: Any = None, **query: Any) -> Any:
+    def post(self, path: str, body: Any = None, /, **query: Any) -> Any:
         return self.call("POST", path, body, **query)
 
-    def put(self, path: str, body: Any = None, **query: Any) -> Any:
+    def put(self, path: str, body: Any = None, /, **query: Any) -> Any:
         return self.call("PUT", path, body, **query)
 
-    def delete(self, path: str, **query: Any) -> Any:
+    def delete(self, path: str, /, **query: Any) -> Any:
         return self.call("DELETE", path, **query)
 
 
