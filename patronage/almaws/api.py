@@ -130,14 +130,14 @@ def _documented(body: Node | None, ok: int) -> dict[str, Any]:
     either = {XML: {"schema": {"type": "string"}}, JSON: {"schema": {"type": "object"}}}
     documented: dict[str, Any] = {
         "responses": {
-            str(ok): {
+            ok: {
                 "description": "OK" if ok == 200 else "No content",
                 **({"content": either} if ok == 200 else {}),
                 "headers": {"X-Exl-Api-Remaining": {"schema": {"type": "integer"}}},
             },
-            "400": {"description": "Bad Request (web_service_result)", "content": either},
-            "403": {"description": "Forbidden (web_service_result)", "content": either},
-            "429": {"description": "Governance threshold (web_service_result)", "content": either},
+            400: {"description": "Bad Request (web_service_result)", "content": either},
+            403: {"description": "Forbidden (web_service_result)", "content": either},
+            429: {"description": "Governance threshold (web_service_result)", "content": either},
         }
     }
     if body is not None:
@@ -168,6 +168,7 @@ def operation(
             path,
             auth=[auth],
             summary=summary,
+            operation_id=f"{method.lower()}/almaws/v1{path}",  # as the reference names it
             openapi_extra=_documented(body, ok),
         )(view)
         return view

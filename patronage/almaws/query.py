@@ -84,11 +84,12 @@ def _condition(viewer: User | None, term: Term) -> Q:
         matches = selectors.users_matching_name(value)
         if matches is None:
             return Q(pk__in=[])
-        columns = NAME_FIELDS[term.field]
-        contains = Q(**{f"{columns[0]}__icontains": value}) | Q(
-            **{f"{columns[1]}__icontains": value}
-        )
-        return Q(pk__in=matches.values("pk")) & contains
+        # Every word in this name (legal or preferred); Alma clients write spaces as "_".
+        legal, preferred = NAME_FIELDS[term.field]
+        in_field = Q()
+        for word in value.replace("_", " ").split():
+            in_field &= Q(**{f"{legal}__icontains": word}) | Q(**{f"{preferred}__icontains": word})
+        return Q(pk__in=matches.values("pk")) & in_field
     if term.field == "primary_id":
         return Q(pk__in=UserIdentifier.objects.filter(key=key, is_primary=True).values("user_id"))
     if term.field == "identifiers":

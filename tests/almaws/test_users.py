@@ -194,6 +194,8 @@ def test_q_combines_terms_with_and_and_or(admin_alma):
     assert ids("last_name~smith AND user_group~GRAD") == ["aa1"]
     assert ids("primary_id~aa3 OR first_name~bob") == ["aa2", "aa3"]
     assert ids("ALL~aa3") == ["aa3"]
+    make_user(primary_id="aa4", first_name="Dirk", last_name="Van der Berg")
+    assert ids("last_name~van_der_berg") == ["aa4"]  # as almapipy writes spaces
 
 
 def test_limit_zero_gives_only_the_total(admin_alma, patron):
