@@ -186,7 +186,6 @@ def user_object(
     always empty, as Alma writes them.
     """
     describe = Descriptions()
-    card = selectors.user_card(viewer, user)
     value: dict[str, Any] = {
         "record_type": _choice(RecordType, user.record_type),
         "primary_id": user.primary_id,
@@ -199,7 +198,7 @@ def user_object(
         "status": _choice(UserStatus, user.status),
         "link": user_link(request, user.primary_id),
     }
-    if not card.details:
+    if not selectors.may_see_details(viewer):
         return value
     value.update(
         {
