@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
@@ -23,7 +23,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from patronage.access import authentication
 from patronage.access.permissions import Permission
 from patronage.accounts import selectors
-from patronage.api_support import acting_user, permission_required
+from patronage.api_support import NO_NUL, acting_user, permission_required
 from patronage.audit.context import Channel
 from patronage.errors import DomainError
 
@@ -34,6 +34,8 @@ from .formats import JSON, XML, BadBody, Node, Rendered, parse_body, render
 
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
+# Every text parameter: PostgreSQL refuses NUL characters, so they are bad input everywhere.
+Text = Annotated[str, NO_NUL]
 
 api = NinjaAPI(
     title="Patronage — Alma-compatible Users API",
@@ -205,9 +207,9 @@ def list_users(
     request: HttpRequest,
     limit: int = 10,
     offset: int = 0,
-    q: str = "",
-    order_by: str = "",
-    expand: str = "none",
+    q: Text = "",
+    order_by: Text = "",
+    expand: Text = "none",
 ) -> HttpResponse:
     viewer = acting_user(request)
     _check_page(limit, offset)
@@ -234,9 +236,9 @@ def list_users(
 )
 def staff_login_report(
     request: HttpRequest,
-    login_date_from: str = "",
-    login_date_to: str = "",
-    successful: str = "true",
+    login_date_from: Text = "",
+    login_date_to: Text = "",
+    successful: Text = "true",
     limit: int = 10,
     offset: int = 0,
 ) -> HttpResponse:
@@ -262,10 +264,10 @@ def create_user(request: HttpRequest) -> HttpResponse:
 @operation("GET", "/users/{user_id}", Permission.USERS_VIEW, summary="Get user details")
 def get_user(
     request: HttpRequest,
-    user_id: str,
-    user_id_type: str = "all_unique",
-    view: str = "full",
-    expand: str = "none",
+    user_id: Text,
+    user_id_type: Text = "all_unique",
+    view: Text = "full",
+    expand: Text = "none",
 ) -> HttpResponse:
     viewer = acting_user(request)
     if view not in ("full", "brief"):
@@ -283,7 +285,7 @@ def get_user(
     body=schema.USER,
 )
 def update_user(
-    request: HttpRequest, user_id: str, user_id_type: str = "all_unique", override: str = ""
+    request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique", override: Text = ""
 ) -> HttpResponse:
     viewer = acting_user(request)
     user = users.lookup(viewer, user_id, user_id_type)
@@ -302,10 +304,10 @@ def update_user(
 )
 def authenticate_user(
     request: HttpRequest,
-    user_id: str,
-    user_id_type: str = "all_unique",
-    op: str = "auth",
-    password: str = "",
+    user_id: Text,
+    user_id_type: Text = "all_unique",
+    op: Text = "auth",
+    password: Text = "",
 ) -> HttpResponse:
     """``op=auth`` checks the user's password (header ``Exl-User-Pw``, or ``password``) with
     the sign-in throttling and audit of any sign-in; ``op=refresh`` re-copies a linked
@@ -333,13 +335,13 @@ def authenticate_user(
 # --- fines and fees ---------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest, user_id: str, user_id_type: str = "all_unique") -> Any:
+def _user(request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique") -> Any:
     return users.lookup(acting_user(request), user_id, user_id_type)
 
 
 @operation("GET", "/users/{user_id}/fees", Permission.FINES_VIEW, summary="Get user fines/fees")
 def list_fees(
-    request: HttpRequest, user_id: str, user_id_type: str = "all_unique", status: str = "ACTIVE"
+    request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique", status: Text = "ACTIVE"
 ) -> HttpResponse:
     user = _user(request, user_id, user_id_type)
     fees = services.user_fees(acting_user(request), user, status)
@@ -354,7 +356,7 @@ def list_fees(
     body=schema.FEE,
 )
 def create_fee(
-    request: HttpRequest, user_id: str, user_id_type: str = "all_unique"
+    request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique"
 ) -> HttpResponse:
     user = _user(request, user_id, user_id_type)
     fee = services.create_fee(request, user, _body(request, schema.FEE))
@@ -365,13 +367,13 @@ def create_fee(
 @operation("POST", "/users/{user_id}/fees/all", Permission.FINES_PAY, summary="Pay user fines/fees")
 def pay_all_fees(
     request: HttpRequest,
-    user_id: str,
-    user_id_type: str = "all_unique",
-    op: str = "",
-    amount: str = "",
-    method: str = "",
-    comment: str = "",
-    external_transaction_id: str = "",
+    user_id: Text,
+    user_id_type: Text = "all_unique",
+    op: Text = "",
+    amount: Text = "",
+    method: Text = "",
+    comment: Text = "",
+    external_transaction_id: Text = "",
 ) -> HttpResponse:
     user = _user(request, user_id, user_id_type)
     services.pay_all(
@@ -393,7 +395,7 @@ def pay_all_fees(
     "GET", "/users/{user_id}/fees/{fee_id}", Permission.FINES_VIEW, summary="Get user fine/fee"
 )
 def get_fee(
-    request: HttpRequest, user_id: str, fee_id: str, user_id_type: str = "all_unique"
+    request: HttpRequest, user_id: Text, fee_id: Text, user_id_type: Text = "all_unique"
 ) -> HttpResponse:
     user = _user(request, user_id, user_id_type)
     fee = services.get_fee(acting_user(request), user, fee_id)
@@ -408,15 +410,15 @@ def get_fee(
 )
 def fee_operation(
     request: HttpRequest,
-    user_id: str,
-    fee_id: str,
-    user_id_type: str = "all_unique",
-    op: str = "",
-    amount: str = "",
-    method: str = "",
-    reason: str = "",
-    comment: str = "",
-    external_transaction_id: str = "",
+    user_id: Text,
+    fee_id: Text,
+    user_id_type: Text = "all_unique",
+    op: Text = "",
+    amount: Text = "",
+    method: Text = "",
+    reason: Text = "",
+    comment: Text = "",
+    external_transaction_id: Text = "",
 ) -> HttpResponse:
     """The permission of the operation itself (fines:fee:pay, :waive, :dispute) is checked by
     the ledger's action; seeing the fee (fines:fee:view) is needed to reach it."""
@@ -443,14 +445,14 @@ def fee_operation(
 )
 def list_loans(
     request: HttpRequest,
-    user_id: str,
-    user_id_type: str = "all_unique",
+    user_id: Text,
+    user_id_type: Text = "all_unique",
     limit: int = 10,
     offset: int = 0,
-    order_by: str = "id",
-    direction: str = "ASC",
-    expand: str = "",
-    loan_status: str = "Active",
+    order_by: Text = "id",
+    direction: Text = "ASC",
+    expand: Text = "",
+    loan_status: Text = "Active",
 ) -> HttpResponse:
     _check_page(limit, offset)
     user = _user(request, user_id, user_id_type)
@@ -474,10 +476,10 @@ def list_loans(
 )
 def create_loan(
     request: HttpRequest,
-    user_id: str,
-    user_id_type: str = "all_unique",
-    item_barcode: str = "",
-    item_pid: str = "",
+    user_id: Text,
+    user_id_type: Text = "all_unique",
+    item_barcode: Text = "",
+    item_pid: Text = "",
 ) -> HttpResponse:
     user = _user(request, user_id, user_id_type)
     body = _body(request, schema.LOAN) if request.body.strip() else {}
@@ -493,7 +495,7 @@ def create_loan(
     summary="Loan by user id and loan id",
 )
 def get_loan(
-    request: HttpRequest, user_id: str, loan_id: str, user_id_type: str = "all_unique"
+    request: HttpRequest, user_id: Text, loan_id: Text, user_id_type: Text = "all_unique"
 ) -> HttpResponse:
     user = _user(request, user_id, user_id_type)
     loan = services.get_loan(acting_user(request), user, loan_id)
@@ -504,7 +506,11 @@ def get_loan(
     "POST", "/users/{user_id}/loans/{loan_id}", Permission.FULFILLMENT_LOANS, summary="Renew loan"
 )
 def renew_loan(
-    request: HttpRequest, user_id: str, loan_id: str, user_id_type: str = "all_unique", op: str = ""
+    request: HttpRequest,
+    user_id: Text,
+    loan_id: Text,
+    user_id_type: Text = "all_unique",
+    op: Text = "",
 ) -> HttpResponse:
     viewer = acting_user(request)
     user = _user(request, user_id, user_id_type)
@@ -522,7 +528,7 @@ def renew_loan(
     body=schema.LOAN,
 )
 def change_due_date(
-    request: HttpRequest, user_id: str, loan_id: str, notify_user: bool = False
+    request: HttpRequest, user_id: Text, loan_id: Text, notify_user: bool = False
 ) -> HttpResponse:
     viewer = acting_user(request)
     user = _user(request, user_id)
@@ -542,7 +548,7 @@ def change_due_date(
     summary="Get User Attachments",
 )
 def list_attachments(
-    request: HttpRequest, user_id: str, user_id_type: str = "all_unique"
+    request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique"
 ) -> HttpResponse:
     viewer = acting_user(request)
     user = _user(request, user_id, user_id_type)
@@ -562,7 +568,7 @@ def list_attachments(
     body=schema.ATTACHMENT,
 )
 def add_attachment(
-    request: HttpRequest, user_id: str, user_id_type: str = "all_unique"
+    request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique"
 ) -> HttpResponse:
     user = _user(request, user_id, user_id_type)
     attachment = services.add_attachment(request, user, _body(request, schema.ATTACHMENT))
@@ -577,10 +583,10 @@ def add_attachment(
 )
 def get_attachment(
     request: HttpRequest,
-    user_id: str,
-    attachment_id: str,
-    user_id_type: str = "all_unique",
-    expand: str = "",
+    user_id: Text,
+    attachment_id: Text,
+    user_id_type: Text = "all_unique",
+    expand: Text = "",
 ) -> HttpResponse:
     if expand not in ("", "content", "content_no_encoding"):
         raise invalid_parameter("expand", expand, "Use content or content_no_encoding.")
@@ -600,7 +606,7 @@ def get_attachment(
     summary="Get user - data portability",
 )
 def personal_data(
-    request: HttpRequest, user_id: str, user_id_type: str = "all_unique"
+    request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique"
 ) -> HttpResponse:
     user = _user(request, user_id, user_id_type)
     value = services.personal_data(request, acting_user(request), user)
@@ -635,26 +641,28 @@ UNSUPPORTED_LISTS = (
 )
 
 
-def _unsupported_list(path: str, root: str, read: Permission, write: Permission, what: str) -> None:
+def _unsupported_list(
+    path: Text, root: Text, read: Permission, write: Permission, what: Text
+) -> None:
     node = schema.empty_list(root)
 
     @operation("GET", path, read, summary=f"Retrieve user {what} (none in Patronage)")
     def listing(
-        request: HttpRequest, user_id: str, user_id_type: str = "all_unique"
+        request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique"
     ) -> HttpResponse:
         _user(request, user_id, user_id_type)
         return answer(request, node, {"total_record_count": 0})
 
     @operation("POST", path, write, summary=f"Create user {what} (not supported)")
     def creating(
-        request: HttpRequest, user_id: str, user_id_type: str = "all_unique"
+        request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique"
     ) -> HttpResponse:
         _user(request, user_id, user_id_type)
         raise AlmaError(errors.NOT_SUPPORTED, f"{NOT_SUPPORTED} Patronage has no {what}.")
 
     @operation("GET", path + "/{entry_id}", read, summary=f"Get a user's {what[:-1]} (none)")
     def getting(
-        request: HttpRequest, user_id: str, entry_id: str, user_id_type: str = "all_unique"
+        request: HttpRequest, user_id: Text, entry_id: Text, user_id_type: Text = "all_unique"
     ) -> HttpResponse:
         _user(request, user_id, user_id_type)
         raise AlmaError(errors.GENERAL_ERROR, f"No such {what[:-1]}: {entry_id}.")

@@ -139,6 +139,8 @@ def to_json(node: Node, value: Mapping[str, Any]) -> bytes:
 
 def _parse_scalar(raw: str | None, kind: type, where: str) -> Any:
     raw = (raw or "").strip()
+    if "\x00" in raw:
+        raise BadBody(f"{where}: NUL characters are not allowed.")
     if kind is bool:
         if raw.lower() in ("true", "false", ""):
             return raw.lower() == "true"

@@ -494,3 +494,12 @@ def test_identifiers_are_unique_across_users_case_insensitively(admin_alma, patr
     )
     assert error_code(response) == "401851"
     assert UserIdentifier.objects.filter(key="b0001").count() == 1
+
+
+def test_nul_characters_are_bad_input_on_every_database(admin_alma, patron):
+    assert error_code(admin_alma.get("/users/pat01", user_id_type="A%00B")) == "40166411"
+    assert error_code(admin_alma.get("/users", q="last_name~a%00")) == "40166411"
+    body = admin_alma.get("/users/pat01").json_body
+    response = admin_alma.put("/users/pat01", {**body, "first_name": "Pe\x00tra"})
+    assert error_code(response) == "401676"
+    assert User.objects.get(primary_id="pat01").first_name == "Petra"
