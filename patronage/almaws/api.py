@@ -25,7 +25,8 @@ from patronage.access.permissions import Permission
 from patronage.accounts import selectors
 from patronage.api_support import NO_NUL, acting_user, permission_required
 from patronage.audit.context import Channel
-from patronage.errors import DomainError
+from patronage.circulation import deletion
+from patronage.errors import Conflict, DomainError
 
 from . import errors, query, schema, services, users
 from .auth import USAGE_ATTR, AlmaKeyAuth, key_auth, read_key_auth
@@ -292,6 +293,31 @@ def update_user(
     body = _body(request, schema.USER)
     user = users.replace(request, user, body, _split(override))
     return answer(request, schema.USER, users.user_object(request, viewer, user))
+
+
+@operation("DELETE", "/users/{user_id}", Permission.USERS_DELETE, summary="Delete user", ok=204)
+def delete_user(
+    request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique"
+) -> HttpResponse:
+    """Deletion by the rules of patron services (circulation.deletion): no balance due, no
+    loans, not one's own account...; a refusal is Alma's 401850 with the reasons."""
+    try:
+        user = users.lookup(acting_user(request), user_id, user_id_type)
+    except AlmaError as exc:
+        if exc.code != errors.USER_NOT_FOUND:
+            raise
+        raise AlmaError(
+            "401890", f"User with identifier {user_id} of type {user_id_type} was not found."
+        ) from None
+    try:
+        deletion.delete_user(actor=users.actor_of(request), user=user, reason="Alma API DELETE")
+    except Conflict as exc:
+        raise AlmaError(
+            "401850",
+            f"Failed to delete user with identifier {user_id} of type {user_id_type}. "
+            f"{exc.message}",
+        ) from None
+    return no_content(request)
 
 
 @operation(

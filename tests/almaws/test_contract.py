@@ -29,7 +29,6 @@ NOT_ANSWERED = {
     ("GET", "/users/ME"): "no end-user (patron) sessions on this API",
     ("GET", "/users/operation/test"): "Alma's API-console test call",
     ("POST", "/users/operation/test"): "Alma's API-console test call",
-    ("DELETE", "/users/{user_id}"): "needs the user-deletion action (not on main yet)",
     ("POST", "/users/{user_id}/deposits/{deposit_id}"): "Patronage has no deposits",
     ("DELETE", "/users/{user_id}/requests/{request_id}"): "Patronage has no requests",
     ("POST", "/users/{user_id}/requests/{request_id}"): "Patronage has no requests",
@@ -289,6 +288,8 @@ CASES = [
         "60322",
     ),
     ("GET", "/users/{user_id}/personal-data", lambda c: c.get("/users/x/personal-data"), "401861"),
+    ("DELETE", "/users/{user_id}", lambda c: c.delete("/users/nobody"), "401890"),
+    ("DELETE", "/users/{user_id}", lambda c: (_fee(c), c.delete("/users/pat01"))[1], "401850"),
 ]
 
 

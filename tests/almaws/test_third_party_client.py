@@ -2,8 +2,7 @@
 a live Patronage server: almapiwrapper (https://pypi.org/project/almapiwrapper/), which
 reads its keys from the JSON file named by ``alma_api_keys`` and speaks JSON to Alma.
 
-create → get → update → search → fees (create, pay) → read back. (Deletion waits for the
-user-deletion action: docs/almaws.md.)
+create → get → update → search → fees (create, pay) → delete.
 """
 
 from __future__ import annotations
@@ -126,3 +125,7 @@ def test_an_alma_client_runs_its_user_workflow_unchanged(alma):
     assert not fee.error, fee.error_msg
     assert fee.data["status"]["value"] == "CLOSED"
     assert Fee.objects.get().status == "CLOSED"
+
+    # delete (allowed now that nothing is owed)
+    alma.User("client.patron", "TEST", "P").delete()
+    assert not User.objects.filter(primary_id="client.patron").exists()

@@ -503,3 +503,23 @@ def test_nul_characters_are_bad_input_on_every_database(admin_alma, patron):
     response = admin_alma.put("/users/pat01", {**body, "first_name": "Pe\x00tra"})
     assert error_code(response) == "401676"
     assert User.objects.get(primary_id="pat01").first_name == "Petra"
+
+
+def test_delete_a_user(admin_alma, rich_patron):
+    response = admin_alma.delete("/users/rich")
+    assert response.status_code == 204, response.content
+    assert not User.objects.filter(pk=rich_patron.pk).exists()
+    again = admin_alma.delete("/users/rich")
+    assert again.status_code == 400 and error_code(again) == "401890"
+
+
+def test_a_refused_deletion_is_401850_and_deletes_nothing(admin, admin_alma):
+    response = admin_alma.delete("/users/admin")  # one's own account
+    assert response.status_code == 400 and error_code(response) == "401850"
+    assert User.objects.filter(pk=admin.pk).exists()
+
+
+def test_deleting_needs_the_permission(desk_alma, patron):
+    response = desk_alma.delete("/users/pat01")
+    assert response.status_code == 403 and error_code(response) == "UNAUTHORIZED"
+    assert User.objects.filter(pk=patron.pk).exists()
