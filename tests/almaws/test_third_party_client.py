@@ -15,7 +15,7 @@ import pytest
 from patronage.accounts.models import User
 from patronage.circulation.models import Fee
 from tests.almaws.conftest import key_for
-from tests.browser.conftest import PLAIN_HTTP, http_live_server  # noqa: F401
+from tests.conftest import PLAIN_HTTP
 
 almapiwrapper = pytest.importorskip("almapiwrapper")
 users = importlib.import_module("almapiwrapper.users")
@@ -43,7 +43,7 @@ def _reference_data(transactional_db, settings):
 
 
 @pytest.fixture
-def alma(http_live_server, admin, tmp_path, monkeypatch):  # noqa: F811
+def alma(http_live_server, admin, tmp_path, monkeypatch):
     """almapiwrapper pointed at the live server with an administrator's Patronage key."""
     keys = tmp_path / "alma_api_keys.json"
     key = key_for(admin)
