@@ -21,6 +21,7 @@ from patronage.api_support import MAX_ID, acting_user, error_responses, permissi
 from patronage.audit.context import Actor, Channel
 from patronage.audit.shredding import Opener
 from patronage.errors import ValidationFailed
+from patronage.privacy.reads import SEARCHED, VIEWED, note_read, reads_patron_data
 
 from . import actions, selectors
 from .choices import ContactKind
@@ -173,6 +174,7 @@ _CARD_COLUMNS = (
     "", response={200: UserPage, **error_responses()}, summary="Find users", exclude_unset=True
 )
 @permission_required(Permission.USERS_VIEW)
+@reads_patron_data(SEARCHED, Channel.API)
 def search_users(request: HttpRequest, filters: Query[UserSearchQuery]) -> dict[str, Any]:
     """The Find and Manage Users list: exact identifier and email matches for everyone, name
     words only for callers allowed to look users up by name (seed 000)."""
@@ -191,6 +193,7 @@ def search_users(request: HttpRequest, filters: Query[UserSearchQuery]) -> dict[
     users = selectors.search_users(viewer, search)
     items, count = _page(users, filters.page, filters.page_size)
     card_only = not selectors.may_see_details(viewer)
+    note_read(request, query=filters.q, field=filters.field, results=count)
     return {
         "items": [
             {name: getattr(user, name) for name in _CARD_COLUMNS} if card_only else user
@@ -239,6 +242,7 @@ def create_user(request: HttpRequest, payload: UserCreateIn) -> Status[dict[str,
     exclude_unset=True,
 )
 @permission_required(Permission.USERS_VIEW)
+@reads_patron_data(VIEWED, Channel.API)
 def get_user(request: HttpRequest, user_id: Id) -> dict[str, Any]:
     """The whole record for staff allowed to see patrons' details; for everyone else the
     user's card (``card_only: true``, the other fields absent)."""
@@ -270,12 +274,14 @@ def update_user(request: HttpRequest, user_id: Id, payload: UserPatchIn) -> dict
     summary="The change history of a user",
 )
 @permission_required(Permission.USERS_VIEW_HISTORY)
+@reads_patron_data(VIEWED, Channel.API)
 def user_history(request: HttpRequest, user_id: Id, paging: Query[PageQuery]) -> dict[str, Any]:
     user = _user(request, user_id)
     events, count = _page(
         selectors.user_history(acting_user(request), user), paging.page, paging.page_size
     )
     opener = Opener(events)
+    note_read(request, part="history")
     return {
         "items": [
             {

@@ -36,6 +36,7 @@ from patronage.accounts.validation import FIELD_LABELS, GENERAL_FIELDS
 from patronage.approvals.acknowledgements import acknowledgement_required
 from patronage.audit.context import Channel
 from patronage.audit.shredding import Opener
+from patronage.privacy.reads import VIEWED, note_read, reads_patron_data
 
 from ..common import domain_errors, render_page, staff
 from ..options import (
@@ -323,6 +324,7 @@ def render_details(
     tabs = available_tabs(actor, user)
     if tab not in dict(tabs):
         tab = tabs[0][0]
+    note_read(request, tab=tab)  # on a marked route: which tab the read event was for
     ctx: dict[str, Any] = {
         "nav": "users",
         "subject": user,
@@ -344,6 +346,7 @@ def render_details(
 
 
 @requires(Permission.USERS_VIEW)
+@reads_patron_data(VIEWED)
 @domain_errors
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = selectors.get_user(staff(request), pk)

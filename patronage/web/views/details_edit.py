@@ -24,6 +24,7 @@ from patronage.accounts.choices import CodeTable, RecordType
 from patronage.accounts.models import User, UserManagementSettings
 from patronage.accounts.validation import GENERAL_FIELDS
 from patronage.errors import ValidationFailed
+from patronage.privacy.reads import VIEWED, note_read, reads_patron_data
 
 from ..common import INVALID, actor, domain_errors, is_partial, post_values, staff
 from ..options import code_options
@@ -445,11 +446,13 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @requires(Permission.USERS_VIEW_DETAILS)
+@reads_patron_data(VIEWED)
 @domain_errors
 def attachment_download(request: HttpRequest, pk: int, entry_id: int) -> HttpResponse:
     """The file itself, only for staff who may see the details of the user it belongs to."""
     user = selectors.get_user(staff(request), pk)
     entry = selectors.get_attachment(staff(request), user, entry_id)
+    note_read(request, attachment=entry.pk)
     try:
         handle = entry.file.open("rb")
     except (FileNotFoundError, ValueError) as exc:

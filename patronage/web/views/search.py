@@ -25,6 +25,7 @@ from patronage.accounts.selectors import (
     may_see_details,
     search_users,
 )
+from patronage.privacy.reads import SEARCHED, note_read, reads_patron_data
 
 from ..common import domain_errors, render_page, staff
 from ..options import code_labels, code_options, record_type_options, role_options
@@ -110,6 +111,7 @@ def _columns(search: UserSearch, details: bool = True) -> list[dict[str, Any]]:
 
 
 @requires(Permission.USERS_VIEW)
+@reads_patron_data(SEARCHED)
 @domain_errors
 def user_search(request: HttpRequest) -> HttpResponse:
     actor = staff(request)
@@ -121,6 +123,12 @@ def user_search(request: HttpRequest) -> HttpResponse:
     if search.query.strip() or may_browse:
         users = search_users(actor, search)
         page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
+    note_read(
+        request,
+        query=search.query,
+        field=search.field,
+        results=page.paginator.count if page is not None else 0,
+    )
     context = {
         "nav": "users",
         "search": search,

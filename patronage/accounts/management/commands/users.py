@@ -29,6 +29,7 @@ from patronage.access.checks import restrict
 from patronage.access.commands import PatronageCommand
 from patronage.access.permissions import Permission
 from patronage.errors import ConfirmationRequired, DomainError, ValidationFailed
+from patronage.privacy.reads import SEARCHED, VIEWED, record_read, require_reason
 
 from ... import actions, selectors
 from ...choices import BlockStatus, RecordType
@@ -97,11 +98,13 @@ class Command(PatronageCommand):
 
         show = commands.add_parser("show", help="Show a user", description="Show a user.")
         show.add_argument("primary_id", metavar="PRIMARY_ID")
+        show.add_argument("--reason", default="", help="Why you open this record (access log)")
 
         find = commands.add_parser("find", help="Find users", description="Find users.")
         find.add_argument("query", metavar="QUERY")
         find.add_argument("--field", choices=selectors.SearchField.CHOICES, default="all")
         find.add_argument("--limit", type=int, default=FIND_LIMIT)
+        find.add_argument("--reason", default="", help="Why you search (access log)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdin: IO[str] = options.get("stdin") or sys.stdin
@@ -110,9 +113,9 @@ class Command(PatronageCommand):
             if subcommand == "add":
                 self.add(options)
             elif subcommand == "show":
-                self.show(options["primary_id"])
+                self.show(options["primary_id"], options["reason"].strip())
             else:
-                self.find(options["query"], options["field"], options["limit"])
+                self.find(options["query"], options["field"], options["limit"], options["reason"])
         except DomainError as exc:
             raise CommandError(refusal(exc)) from None
 
@@ -164,7 +167,7 @@ class Command(PatronageCommand):
 
     # --- show and find ------------------------------------------------------------------------
 
-    def show(self, primary_id: str) -> None:
+    def show(self, primary_id: str, reason: str = "") -> None:
         user = (
             self.visible_users()
             .filter(identifiers__key=identifier_key(primary_id), identifiers__is_primary=True)
@@ -172,6 +175,8 @@ class Command(PatronageCommand):
         )
         if user is None:
             raise CommandError(f"No user with primary ID '{primary_id}'.")
+        require_reason(reason, user.pk)
+        record_read(self.actor, VIEWED, user.pk, reason, {})
         write = self.stdout.write
         write(f"{user.display_name} ({user.primary_id}), id {user.pk}")
         for name, spec in GENERAL_FIELDS.items():
@@ -200,7 +205,7 @@ class Command(PatronageCommand):
                 for line in lines:
                     write(f"  {line}")
 
-    def find(self, query: str, field: str, limit: int) -> None:
+    def find(self, query: str, field: str, limit: int, reason: str = "") -> None:
         if self.actor.user is None:
             found = find_users(query, field)
         else:
@@ -212,6 +217,8 @@ class Command(PatronageCommand):
                     "only exact identifiers and email addresses were matched."
                 )
         users = list(found[: max(limit, 1)])
+        details = {"query": query, "field": field, "results": len(users)}
+        record_read(self.actor, SEARCHED, None, reason.strip(), details)
         if not users:
             self.stdout.write("No users found.")
             return

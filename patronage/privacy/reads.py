@@ -1,0 +1,143 @@
+"""The read-access log (seed 000): every view of a patron's record, every search, every export
+is an audit event -- who, when, through which channel, and why if the setting asks.
+
+Routes touching patron data say so in one declarative way, ``@reads_patron_data(verb)``,
+placed under the permission decorator (a refused request reads nothing): the wrapper records
+exactly one event per request that answered successfully, after the view ran, with the
+subject taken from the route (``pk`` / ``user_id``) and whatever the view added with
+``note_read`` (a search's query and number of results). ``patron_data_routes`` lists them, and
+``tests/privacy/test_read_log.py`` walks every one of them.
+
+The access reason (``PrivacySettings.access_reason``): off, optional or required. Staff give
+it once per patron and session in the UI (a prompt, remembered in the session), through the
+``X-Access-Reason`` header in the API, and with ``--reason`` on the command line. When it is
+required and missing, a patron's record does not open: the UI asks for it, the API answers
+422 ``access_reason_required``. Searches record a reason when one is given but never ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from patronage.audit.actions import record
+from patronage.audit.context import Actor, Channel
+from patronage.errors import ValidationFailed
+
+from .models import AccessReason, PrivacySettings
+
+READ_ATTR = "reads_patron_data"
+VIEWED = "user.viewed"
+SEARCHED = "users.searched"
+EXPORTED = "user.exported"
+READ_VERBS = (VIEWED, SEARCHED, EXPORTED)
+REASON_PARAM = "access_reason"
+REASON_HEADER = "X-Access-Reason"
+SESSION_REASONS = "access_reasons"
+MAX_REASON = 500
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class ReadNote:
+    verb: str
+    subject_id: int | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def note_read(request: HttpRequest, **details: Any) -> None:
+    """Add to the read event of this request (a search's query and number of results)."""
+    note: ReadNote | None = getattr(request, "patron_read", None)
+    if note is not None:
+        note.details.update(details)
+
+
+def reason_setting() -> str:
+    return PrivacySettings.current().access_reason
+
+
+def _ui_reason(request: HttpRequest, subject_id: int | None) -> str:
+    given = request.GET.get(REASON_PARAM, "").strip()[:MAX_REASON]
+    if subject_id is None or not hasattr(request, "session"):
+        return given
+    reasons = request.session.get(SESSION_REASONS, {})
+    if given:
+        reasons[str(subject_id)] = given
+        request.session[SESSION_REASONS] = reasons
+    return reasons.get(str(subject_id), "")
+
+
+def record_read(
+    actor: Actor, verb: str, subject_id: int | None, reason: str, details: dict[str, Any]
+) -> None:
+    record(
+        actor=actor,
+        verb=verb,
+        object_type="user" if subject_id is not None else "users",
+        object_id=str(subject_id or ""),
+        subject_id=subject_id,
+        reason=reason,
+        details=details,
+    )
+
+
+def require_reason(reason: str, subject_id: int | None) -> None:
+    """Refuse a record view without a reason when the setting requires one."""
+    if subject_id is not None and not reason and reason_setting() == AccessReason.REQUIRED:
+        raise ValidationFailed(
+            {REASON_PARAM: "Say why you are opening this patron's record."},
+            code="access_reason_required",
+        )
+
+
+def reads_patron_data(verb: str, channel: str = Channel.UI) -> Callable[[F], F]:
+    """Mark a view or API operation as reading patron data; log one event per success."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            raw = kwargs.get("pk", kwargs.get("user_id"))
+            subject_id = int(raw) if raw is not None else None
+            if channel == Channel.UI:
+                reason = _ui_reason(request, subject_id)
+                if (
+                    subject_id is not None
+                    and not reason
+                    and reason_setting() == AccessReason.REQUIRED
+                ):
+                    return render(
+                        request,
+                        "web/privacy/access_reason.html",
+                        {
+                            "action": request.path,
+                            "param": REASON_PARAM,
+                            "kept": [
+                                (name, value)
+                                for name, value in request.GET.items()
+                                if name != REASON_PARAM
+                            ],
+                        },
+                    )
+            else:
+                reason = request.headers.get(REASON_HEADER, "").strip()[:MAX_REASON]
+                require_reason(reason, subject_id)
+            note = ReadNote(verb=verb, subject_id=subject_id)
+            request.patron_read = note  # type: ignore[attr-defined]
+            response = view(request, *args, **kwargs)
+            if isinstance(response, HttpResponse) and response.status_code >= 400:
+                return response
+            record_read(
+                Actor.from_request(request, channel), verb, subject_id, reason, note.details
+            )
+            return response
+
+        setattr(wrapper, READ_ATTR, verb)
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,198 @@
+"""The read-access log (seed 000): every view of a patron's record, every search, through
+the UI, the API and the CLI, is one audit event with actor, time, channel and reason."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from patronage.accounts import actions
+from patronage.audit.models import AuditEvent
+from patronage.privacy.models import PrivacySettings
+from patronage.privacy.reads import READ_ATTR, READ_VERBS
+from tests.api.client import ApiClient
+from tests.factories import SYSTEM, make_staff, make_user
+from tests.matrix.test_authorization_matrix import PARAM, api_routes, web_routes
+
+pytestmark = pytest.mark.django_db
+
+# GET routes about one user that show no patron data (a staff member's roles, sign-in
+# security, form options): not logged. Every other such route must be marked.
+NOT_PATRON_DATA = {
+    "users/<int:pk>/edit/options/",  # the options of a form's code fields
+    "users/<int:pk>/roles/",  # a staff member's roles (access reports cover them)
+    "users/<int:pk>/roles/scopes/",
+    "users/<int:pk>/api-keys/",
+    "users/<int:pk>/two-factor/",
+    "reports/users/<int:pk>/",  # roles report
+    "reports/who-can-see/<int:pk>/",  # who could, from grants
+    "privacy/access-log/patrons/<int:pk>/",  # the access log itself
+    "privacy/access-log/staff/<int:pk>/",
+    "/api/v1/users/{user_id}/grants",
+    "/api/v1/users/{user_id}/proposed-roles",
+    "/api/v1/reports/who-can-see/{user_id}",
+}
+
+
+def reads() -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(verb__in=READ_VERBS).order_by("id"))
+
+
+@pytest.fixture
+def patron(admin):
+    person = make_user(primary_id="pat01", first_name="Patricia", last_name="Reader")
+    actions.add_attachment(
+        actor=SYSTEM,
+        user=person,
+        upload=SimpleUploadedFile("letter.txt", b"hello", content_type="text/plain"),
+    )
+    return person
+
+
+def marked_routes() -> list[tuple[str, str, object]]:
+    routes = [("GET", route, view) for route, view in web_routes()] + list(api_routes())
+    return [(m, r, v) for m, r, v in routes if m == "GET" and getattr(v, READ_ATTR, None)]
+
+
+def fill(route: str, patron) -> str:
+    values = {"pk": patron.pk, "user_id": patron.pk, "entry_id": patron.attachments.get().pk}
+    path = PARAM.sub(lambda m: str(values[m.group(2) or m.group(3)]), route)
+    return path if path.startswith("/") else "/" + path
+
+
+def test_every_marked_route_logs_exactly_one_read_per_request(admin, patron):
+    routes = marked_routes()
+    assert len(routes) >= 6  # search, details, attachment; API search, user, history
+    client = Client()
+    client.force_login(admin)
+    for method, route, view in routes:
+        before = len(reads())
+        if route.startswith("/api/"):
+            response = ApiClient(admin).call(method, fill(route, patron).removeprefix("/api/v1"))
+        else:
+            response = client.get(fill(route, patron))
+        assert response.status_code == 200, route
+        new = reads()[before:]
+        assert len(new) == 1, f"{route}: {len(new)} read events"
+        event = new[0]
+        assert event.verb == getattr(view, READ_ATTR) and event.actor == admin
+        assert event.channel == ("api" if route.startswith("/api/") else "ui")
+        if "{user_id}" in route or "<int:pk>" in route:
+            assert event.subject_id == patron.pk
+
+
+def test_every_route_about_one_user_is_marked_or_shows_no_patron_data():
+    routes = [(r, v) for m, r, v in api_routes() if m == "GET"] + list(web_routes())
+    unmarked = [
+        route
+        for route, view in routes
+        if ("<int:pk>" in route or "{user_id}" in route)
+        and not getattr(view, READ_ATTR, None)
+        and getattr(view, "__name__", "") not in ("grant_add", "grant_revoke")
+        and route not in NOT_PATRON_DATA
+        and _reads_on_get(route)
+    ]
+    assert not unmarked, "mark these with @reads_patron_data or list them: " + ", ".join(unmarked)
+
+
+def _reads_on_get(route: str) -> bool:
+    """Routes that only write (POST add/edit/remove/set) read nothing to log."""
+    last = route.rstrip("/").split("/")[-1]
+    writes = {"add", "edit", "remove", "revoke", "grant", "apply", "password", "pin", "generate"}
+    return last not in writes and last not in {"reset", "login-model", "shared-desk"}
+
+
+def test_a_search_records_its_query_and_number_of_results(admin, patron):
+    client = Client()
+    client.force_login(admin)
+    client.get("/users/", {"q": "Patricia"})
+    ApiClient(admin).get("/users", q="nobody-by-that-name")
+    ui, api = reads()
+    assert ui.verb == api.verb == "users.searched"
+    assert ui.details == {"query": "Patricia", "field": "all", "results": 1}
+    assert api.details["results"] == 0 and api.channel == "api"
+
+
+def test_refused_and_missing_records_log_nothing(user_manager, patron, no_roles):
+    client = Client()
+    client.force_login(no_roles)
+    assert client.get(f"/users/{patron.pk}/").status_code == 403
+    assert ApiClient(user_manager).get("/users/999999999").status_code == 404
+    assert reads() == []
+
+
+def test_the_cli_logs_show_and_find(admin, patron):
+    out = io.StringIO()
+    call_command("users", "show", "pat01", "--as", "admin", "--reason", "Desk query", stdout=out)
+    call_command("users", "find", "Reader", "--as", "admin", stdout=out)
+    shown, found = reads()
+    assert shown.verb == "user.viewed" and shown.channel == "cli" and shown.reason == "Desk query"
+    assert shown.subject_id == patron.pk and shown.actor == admin
+    assert found.details == {"query": "Reader", "field": "all", "results": 1}
+
+
+# --- the access reason -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reason_required(db):
+    PrivacySettings.objects.update_or_create(pk=1, defaults={"access_reason": "required"})
+
+
+def test_a_required_reason_is_asked_for_before_the_record_opens(admin, patron, reason_required):
+    client = Client()
+    client.force_login(admin)
+    page = client.get(f"/users/{patron.pk}/", {"tab": "contact"})
+    text = page.content.decode()
+    assert "Why are you opening this patron" in text and "Patricia" not in text
+    assert 'name="tab" value="contact"' in text  # the tab asked for is kept
+    assert reads() == []
+    opened = client.get(
+        f"/users/{patron.pk}/", {"tab": "contact", "access_reason": "Returned mail"}, secure=True
+    )
+    assert "Patricia" in opened.content.decode()
+    # Asked once per patron and session: the next tab opens straight away, with the reason.
+    client.get(f"/users/{patron.pk}/", {"tab": "notes"})
+    first, second = reads()
+    assert first.reason == second.reason == "Returned mail"
+    assert (first.details, second.details) == ({"tab": "contact"}, {"tab": "notes"})
+
+
+def test_the_api_refuses_a_record_without_a_required_reason(admin, patron, reason_required):
+    refused = ApiClient(admin).get(f"/users/{patron.pk}")
+    assert refused.status_code == 422 and refused.json()["code"] == "access_reason_required"
+    assert reads() == []
+    response = ApiClient(admin).client.get(
+        f"/api/v1/users/{patron.pk}", HTTP_X_ACCESS_REASON="Fine dispute"
+    )
+    assert response.status_code == 200
+    assert [e.reason for e in reads()] == ["Fine dispute"]
+    # Searches never ask.
+    assert ApiClient(admin).get("/users", q="Reader").status_code == 200
+
+
+def test_the_cli_refuses_a_record_without_a_required_reason(admin, patron, reason_required):
+    with pytest.raises(CommandError, match="Say why you are opening"):
+        call_command("users", "show", "pat01", "--as", "admin", stdout=io.StringIO())
+    assert reads() == []
+
+
+def test_an_optional_reason_is_recorded_when_given(admin, patron):
+    PrivacySettings.objects.update_or_create(pk=1, defaults={"access_reason": "optional"})
+    client = Client()
+    client.force_login(admin)
+    client.get(f"/users/{patron.pk}/")
+    client.get(f"/users/{make_user().pk}/", {"access_reason": "Renewal"})
+    assert [e.reason for e in reads()] == ["", "Renewal"]
+
+
+def test_staff_who_only_see_cards_are_logged_too(patron):
+    desk = make_staff("FULFILLMENT_OPERATOR")
+    ApiClient(desk).get(f"/users/{patron.pk}")
+    (event,) = reads()
+    assert event.actor == desk and event.subject_id == patron.pk
