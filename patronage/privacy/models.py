@@ -1,11 +1,19 @@
-"""Privacy settings: the access-reason prompt and the unusual-volume report's threshold."""
+"""Privacy settings (the access-reason prompt, the unusual-volume threshold) and the
+legal-process register (seed 000)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
+from uuid import uuid4
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
+
+from patronage.access.checks import IN_LIBRARY, RestrictedQuerySet, ScopeKey
+from patronage.organization.models import Library
 
 
 class AccessReason(models.TextChoices):
@@ -43,3 +51,127 @@ class PrivacySettings(models.Model):
     def current(cls) -> PrivacySettings:
         settings, _ = cls.objects.get_or_create(pk=1)
         return settings
+
+
+# --- the legal-process register (seed 000) -------------------------------------------------------
+
+
+class LegalProcessKind(models.TextChoices):
+    SUBPOENA = "subpoena", "Subpoena"
+    COURT_ORDER = "court_order", "Court order"
+    WARRANT = "warrant", "Search warrant"
+    OTHER = "other", "Other"
+
+
+class LegalState(models.TextChoices):
+    RECEIVED = "received", "Received"
+    WITH_COUNSEL = "with_counsel", "With counsel"
+    RESISTED = "resisted", "Resisted"
+    ORDER_VALIDATED = "order_validated", "Order validated"
+    DISCLOSED = "disclosed", "Disclosed"
+    REFUSED = "refused", "Refused"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class RecordKind(models.TextChoices):
+    """What an order may name, per patron: the parts of the record a release contains."""
+
+    RECORD = "record", "User record (names, dates, group, status)"
+    IDENTIFIERS = "identifiers", "Identifiers"
+    CONTACT = "contact", "Contact information"
+    NOTES = "notes", "Notes"
+    BLOCKS = "blocks", "Blocks"
+    LOANS = "loans", "Loans and loan history"
+    FEES = "fees", "Fines and fees"
+
+
+class LegalRequest(models.Model):
+    """An agency's request for patron records, from receipt to disclosure or refusal."""
+
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    agency = models.CharField(max_length=255)
+    agency_contact = models.CharField(max_length=255, blank=True, default="")
+    kind = models.CharField(max_length=20, choices=LegalProcessKind.choices)
+    description = models.TextField(help_text="What the agency asks for, in its own words")
+    received_on = models.DateField()
+    library = models.ForeignKey(
+        Library,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The library served; empty: the institution",
+    )
+    supervisor_email = models.EmailField()
+    director_email = models.EmailField()
+    state = models.CharField(max_length=20, choices=LegalState.choices, default=LegalState.RECEIVED)
+    state_changed_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    counsel_notes = models.TextField(blank=True, default="")
+    # What counsel validated: the order, the patrons and the parts of their records it names.
+    order_reference = models.CharField(max_length=255, blank=True, default="")
+    order_validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    order_validated_at = models.DateTimeField(null=True, blank=True)
+    order_users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    order_record_kinds = models.JSONField(default=list, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.agency}"
+
+    def scope_keys(self) -> frozenset[ScopeKey] | None:
+        return frozenset({(IN_LIBRARY, self.library_id)}) if self.library_id else None
+
+    @classmethod
+    def restrict_to_libraries(
+        cls, queryset: models.QuerySet[Any], libraries: set[int]
+    ) -> models.QuerySet[Any]:
+        return queryset.filter(Q(library__isnull=True) | Q(library_id__in=libraries))
+
+
+def legal_document_path(instance: LegalDocument, filename: str) -> str:
+    return f"legal/{instance.request_id}/{uuid4().hex}-{filename.rsplit('/', 1)[-1]}"
+
+
+class LegalDocument(models.Model):
+    """A document of the request: the subpoena, the order, counsel's memo."""
+
+    request = models.ForeignKey(LegalRequest, on_delete=models.PROTECT, related_name="documents")
+    name = models.CharField(max_length=255)
+    file = models.FileField(upload_to=legal_document_path)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LegalRelease(models.Model):
+    """The one disclosure of a request: exactly what the validated order named, as JSON."""
+
+    request = models.OneToOneField(LegalRequest, on_delete=models.PROTECT, related_name="release")
+    released_at = models.DateTimeField(auto_now_add=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    content = models.JSONField()
+    sha256 = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"release of {self.request_id}"

@@ -7,6 +7,10 @@
   least ``minimum`` patrons.
 
 Each requires ``privacy:access_log:view`` (403 otherwise).
+
+And the legal-process register: only holders of ``privacy:legal_request:manage`` (the
+Privacy Officer, General Counsel) see it; anyone else gets 403, an entry outside their
+scope or missing is 404.
 """
 
 from __future__ import annotations
@@ -19,13 +23,13 @@ from decimal import Decimal
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from patronage.access.checks import can
+from patronage.access.checks import can, restrict
 from patronage.access.permissions import Permission
-from patronage.accounts.models import User
+from patronage.accounts.models import User, identifier_key
 from patronage.audit.models import AuditEvent
-from patronage.errors import Forbidden, ValidationFailed
+from patronage.errors import Forbidden, NotFound, ValidationFailed
 
-from .models import PrivacySettings
+from .models import LegalDocument, LegalRelease, LegalRequest, PrivacySettings
 from .reads import READ_VERBS, VIEWED
 
 DEFAULT_PERIOD = datetime.timedelta(days=30)
@@ -139,3 +143,63 @@ def unusual_volume(actor: User | None, period: Period) -> VolumeReport:
         staff_count=len(counts),
         unusual=unusual,
     )
+
+
+# --- the legal-process register ---------------------------------------------------------------
+
+
+def require_register(actor: User | None) -> None:
+    """Only the Privacy Officer and counsel see the register (seed 000)."""
+    if not can(actor, Permission.PRIVACY_LEGAL_REQUEST):
+        raise Forbidden(
+            "Only the Privacy Officer and General Counsel see the legal-process register.",
+            code="permission_denied",
+        )
+
+
+def legal_requests(actor: User | None, state: str = "") -> QuerySet[LegalRequest]:
+    require_register(actor)
+    requests = restrict(LegalRequest.objects.all(), actor, Permission.PRIVACY_LEGAL_REQUEST)
+    if state:
+        requests = requests.filter(state=state)
+    return requests.select_related("library", "recorded_by")
+
+
+def get_legal_request(actor: User | None, pk: int | str) -> LegalRequest:
+    try:
+        return legal_requests(actor).get(pk=int(pk))
+    except (LegalRequest.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such request in the register.", code="legal_request_not_found") from None
+
+
+def legal_document(request: LegalRequest, pk: int | str) -> LegalDocument:
+    document = request.documents.filter(pk=pk).first()
+    if document is None:
+        raise NotFound("This request has no such document.", code="document_not_found")
+    return document
+
+
+def legal_release(request: LegalRequest) -> LegalRelease:
+    release = LegalRelease.objects.filter(request=request).first()
+    if release is None:
+        raise NotFound("Nothing has been released for this request.", code="release_not_found")
+    return release
+
+
+def patrons_named(identifiers: list[str]) -> list[User]:
+    """The users an order names by primary ID or identifier (exact, case-insensitive).
+
+    Counsel names patrons without seeing their records, so this is not scoped to the actor;
+    an identifier nobody has is refused with the identifier named.
+    """
+    found: list[User] = []
+    unknown: list[str] = []
+    for value in identifiers:
+        user = User.objects.filter(identifiers__key=identifier_key(value)).first()
+        if user is None:
+            unknown.append(value)
+        elif user not in found:
+            found.append(user)
+    if unknown:
+        raise ValidationFailed({"patrons": f"No user has the identifier {', '.join(unknown)}."})
+    return found

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from .views import privacy
+from .views import privacy, privacy_legal
 
 urlpatterns: list[URLPattern] = [
     path("privacy/access-log/", privacy.access_log, name="privacy_access_log"),
@@ -11,4 +11,35 @@ urlpatterns: list[URLPattern] = [
     path("privacy/access-log/staff/<int:pk>/", privacy.views_by, name="privacy_views_by"),
     path("privacy/unusual-volume/", privacy.unusual_volume, name="privacy_unusual_volume"),
     path("config/privacy/", privacy.privacy_settings, name="privacy_settings"),
+]
+
+urlpatterns += [
+    path("privacy/legal/", privacy_legal.legal_list, name="legal_list"),
+    path("privacy/legal/new/", privacy_legal.legal_new, name="legal_new"),
+    path("privacy/legal/<int:request_id>/", privacy_legal.legal_detail, name="legal_detail"),
+    path(
+        "privacy/legal/<int:request_id>/transition/",
+        privacy_legal.legal_transition,
+        name="legal_transition",
+    ),
+    path(
+        "privacy/legal/<int:request_id>/documents/",
+        privacy_legal.legal_document_add,
+        name="legal_document_add",
+    ),
+    path(
+        "privacy/legal/<int:request_id>/documents/<int:document_id>/",
+        privacy_legal.legal_document,
+        name="legal_document",
+    ),
+    path(
+        "privacy/legal/<int:request_id>/release/",
+        privacy_legal.legal_release,
+        name="legal_release",
+    ),
+    path(
+        "privacy/legal/<int:request_id>/release/download/",
+        privacy_legal.legal_release_download,
+        name="legal_release_download",
+    ),
 ]

@@ -159,6 +159,41 @@ OPERATIONS: list[tuple[str, str, Any, Permission]] = [
     ("POST", "/sis/runs/{run}/resume", None, P.SIS_IMPORT_RUN),
     ("GET", "/sis/runs/{run}/items", None, P.SIS_IMPORT_RUN),
     ("GET", "/sis/runs/{run}/report", None, P.SIS_IMPORT_RUN),
+    # The access log and the legal-process register (tests/privacy covers them in depth)
+    ("GET", "/privacy/access-log/patrons/{user}", None, P.PRIVACY_ACCESS_LOG),
+    ("GET", "/privacy/access-log/staff/{user}", None, P.PRIVACY_ACCESS_LOG),
+    ("GET", "/privacy/unusual-volume", None, P.PRIVACY_ACCESS_LOG),
+    ("GET", "/privacy/settings", None, P.CONFIG_USER_SETTINGS),
+    ("PATCH", "/privacy/settings", {"access_reason": "optional"}, P.CONFIG_USER_SETTINGS),
+    ("GET", "/legal-requests", None, P.PRIVACY_LEGAL_REQUEST),
+    (
+        "POST",
+        "/legal-requests",
+        {
+            "agency": "County Sheriff",
+            "kind": "subpoena",
+            "description": "Records",
+            "received_on": "2026-11-30",
+            "supervisor_email": "s@example.org",
+            "director_email": "d@example.org",
+        },
+        P.PRIVACY_LEGAL_REQUEST,
+    ),
+    ("GET", "/legal-requests/{legal}", None, P.PRIVACY_LEGAL_REQUEST),
+    ("POST", "/legal-requests/{legal}/refer", {}, P.PRIVACY_LEGAL_REQUEST),
+    ("POST", "/legal-requests/{legal}/withdraw", {}, P.PRIVACY_LEGAL_REQUEST),
+    ("POST", "/legal-requests/{legal}/resist", {}, P.PRIVACY_LEGAL_COUNSEL),
+    ("POST", "/legal-requests/{legal}/refuse", {}, P.PRIVACY_LEGAL_COUNSEL),
+    (
+        "POST",
+        "/legal-requests/{legal}/validate-order",
+        {"order_reference": "Order 1", "user_ids": [1], "record_kinds": ["record"]},
+        P.PRIVACY_LEGAL_COUNSEL,
+    ),
+    ("POST", "/legal-requests/{legal}/documents", None, P.PRIVACY_LEGAL_REQUEST),
+    ("GET", "/legal-requests/{legal}/documents/{document}", None, P.PRIVACY_LEGAL_REQUEST),
+    ("POST", "/legal-requests/{legal}/release", None, P.PRIVACY_LEGAL_REQUEST),
+    ("GET", "/legal-requests/{legal}/release", None, P.PRIVACY_LEGAL_REQUEST),
 ]
 IDS = [f"{method} {path}" for method, path, _, _ in OPERATIONS]
 
@@ -183,6 +218,8 @@ def ids_of(owner: Any, **overrides: Any) -> dict[str, Any]:
         "line": 1,
         "profile": 1,  # refused before the profile is looked up
         "run": 1,  # refused before the run is looked up
+        "legal": 1,  # refused before the request is looked up
+        "document": 1,
     }
     return {**values, **overrides}
 
@@ -298,7 +335,9 @@ def test_a_user_that_does_not_exist_is_404(method, path, body, permission, patro
     assert written() == before
 
 
-ENTRY_OPERATIONS = [op for op in OPERATIONS if op[1].count("{") == 2]
+ENTRY_OPERATIONS = [
+    op for op in OPERATIONS if op[1].count("{") == 2 and op[1].startswith("/users/")
+]
 
 
 @pytest.mark.django_db

@@ -36,6 +36,8 @@ NOT_PATRON_DATA = {
     "/api/v1/users/{user_id}/grants",
     "/api/v1/users/{user_id}/proposed-roles",
     "/api/v1/reports/who-can-see/{user_id}",
+    "/api/v1/privacy/access-log/patrons/{user_id}",
+    "/api/v1/privacy/access-log/staff/{user_id}",
 }
 
 

@@ -144,3 +144,25 @@ def test_settings_out_of_range_are_refused_and_nothing_is_saved(admin, officer):
     }
     # The privacy officer reads the reports but does not configure the system.
     assert browser(officer).get("/config/privacy/").status_code == 403
+
+
+def test_the_api_reports_and_settings(officer, admin, looked_at):
+    from tests.api.client import ApiClient
+
+    patrons, calm, busy = looked_at
+    api = ApiClient(officer)
+    of = api.get(f"/privacy/access-log/patrons/{patrons[0].pk}").json()
+    assert of["count"] == 3 and {e["actor"] for e in of["items"]} == {"calm0", "calm1", "busy"}
+    by = api.get(f"/privacy/access-log/staff/{calm[0].pk}", page_size=1).json()
+    assert by["count"] == 2 and len(by["items"]) == 1
+    PrivacySettings.objects.update_or_create(pk=1, defaults={"unusual_volume_minimum": 10})
+    volume = api.get("/privacy/unusual-volume").json()
+    assert [row["actor_id"] for row in volume["unusual"]] == [busy.pk]
+    assert api.get("/privacy/unusual-volume", start="2026-02-30").status_code == 422
+    # Settings: the administrator configures; a bad value is 422 and nothing changes.
+    assert api.get("/privacy/settings").status_code == 403
+    refused = ApiClient(admin).patch("/privacy/settings", {"unusual_volume_minimum": 0})
+    assert refused.status_code == 422 and "unusual_volume_minimum" in refused.json()["errors"]
+    assert PrivacySettings.current().unusual_volume_minimum == 10
+    changed = ApiClient(admin).patch("/privacy/settings", {"access_reason": "optional"})
+    assert changed.json()["access_reason"] == "optional"
