@@ -20,6 +20,7 @@ from patronage.api_support import MAX_ID, acting_user, error_responses, permissi
 from patronage.audit.context import Actor, Channel
 from patronage.errors import NotFound, ValidationFailed
 from patronage.organization.models import Library
+from patronage.privacy.reads import VIEWED, reads_patron_data
 
 from . import actions, deletion, selectors
 from .models import (
@@ -188,6 +189,7 @@ def proxy_out(view: selectors.ProxyView) -> dict[str, Any]:
     summary="A user's fines and fees with the balances",
 )
 @permission_required(Permission.FINES_VIEW)
+@reads_patron_data(VIEWED, Channel.API)
 def list_fees(request: HttpRequest, user_id: Id) -> dict[str, Any]:
     """Fees owned by libraries outside the caller's scope are left out, and so are they from
     the balances (library independence)."""
@@ -360,6 +362,7 @@ def export(request: HttpRequest, user_id: Id) -> list[dict[str, Any]]:
     summary="One fine or fee with its ledger",
 )
 @permission_required(Permission.FINES_VIEW)
+@reads_patron_data(VIEWED, Channel.API)
 def get_fee(request: HttpRequest, user_id: Id, fee_id: Id) -> dict[str, Any]:
     fee = selectors.get_fee(
         acting_user(request), _user(request, user_id), fee_id, Permission.FINES_VIEW
@@ -392,6 +395,7 @@ def get_fee(request: HttpRequest, user_id: Id, fee_id: Id) -> dict[str, Any]:
     summary="The blocks in force: manual and derived (expired, debt limit, overdue items)",
 )
 @permission_required(Permission.USERS_VIEW_DETAILS)
+@reads_patron_data(VIEWED, Channel.API)
 def blocks_in_force(request: HttpRequest, user_id: Id) -> list[dict[str, Any]]:
     return [block_out(block) for block in selectors.effective_blocks(_user(request, user_id))]
 
@@ -426,6 +430,7 @@ def create_item(request: HttpRequest, payload: ItemIn) -> Status[Any]:
     summary="A user's loans (open ones, or the history too)",
 )
 @permission_required(Permission.FULFILLMENT_LOAN_VIEW)
+@reads_patron_data(VIEWED, Channel.API)
 def list_loans(
     request: HttpRequest, user_id: Id, history: Annotated[bool, Query()] = False
 ) -> list[dict[str, Any]]:
@@ -502,6 +507,7 @@ def return_item(request: HttpRequest, payload: ReturnIn) -> dict[str, Any]:
     summary="Whom the user is a proxy for, and who is a proxy for the user",
 )
 @permission_required(Permission.USERS_VIEW_DETAILS)
+@reads_patron_data(VIEWED, Channel.API)
 def list_proxies(request: HttpRequest, user_id: Id) -> dict[str, Any]:
     proxies = selectors.proxies_of(_user(request, user_id))
     return {
@@ -558,6 +564,7 @@ def remove_proxy(request: HttpRequest, user_id: Id, relation_id: Id) -> Status[N
     summary="Whether the user can be deleted: the preconditions",
 )
 @permission_required(Permission.USERS_DELETE)
+@reads_patron_data(VIEWED, Channel.API)
 def deletion_check(request: HttpRequest, user_id: Id) -> dict[str, Any]:
     check = deletion.deletion_check(_user(request, user_id), actor=_actor(request))
     return {

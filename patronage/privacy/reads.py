@@ -17,6 +17,7 @@ required and missing, a patron's record does not open: the UI asks for it, the A
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -102,6 +103,8 @@ def reads_patron_data(verb: str, channel: str = Channel.UI) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            if request.method not in ("GET", "HEAD"):  # a write on the same route
+                return view(request, *args, **kwargs)
             raw = kwargs.get("pk", kwargs.get("user_id"))
             subject_id = int(raw) if raw is not None else None
             if channel == Channel.UI:
@@ -137,6 +140,9 @@ def reads_patron_data(verb: str, channel: str = Channel.UI) -> Callable[[F], F]:
             )
             return response
 
+        # Resolved annotations: django-ninja reads the wrapper's signature, and a module with
+        # ``from __future__ import annotations`` leaves names (``Id``) that only it knows.
+        wrapper.__signature__ = inspect.signature(view, eval_str=True)  # type: ignore[attr-defined]
         setattr(wrapper, READ_ATTR, verb)
         return wrapper  # type: ignore[return-value]
 

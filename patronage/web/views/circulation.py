@@ -27,6 +27,7 @@ from patronage.circulation.choices import FeeStatus, PaymentMethod, ProxyKind
 from patronage.circulation.models import FeeType, ProxyRelation, WaiveReason
 from patronage.errors import Conflict, DomainError, NotFound, ValidationFailed
 from patronage.organization.models import Library
+from patronage.privacy.reads import VIEWED, reads_patron_data
 
 from ..common import INVALID, actor, domain_errors, is_partial, post_values, render_page, staff
 from .details import available_tabs
@@ -170,6 +171,7 @@ def _owner(request: HttpRequest) -> Library | None:
 @requires(Permission.FINES_VIEW)
 @require_GET
 @domain_errors
+@reads_patron_data(VIEWED)
 def user_fees(request: HttpRequest, pk: int) -> HttpResponse:
     return render_tab(request, _subject(request, pk), "fees")
 
@@ -177,6 +179,7 @@ def user_fees(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Permission.FULFILLMENT_LOAN_VIEW)
 @require_GET
 @domain_errors
+@reads_patron_data(VIEWED)
 def user_loans(request: HttpRequest, pk: int) -> HttpResponse:
     return render_tab(request, _subject(request, pk), "loans")
 
@@ -184,6 +187,7 @@ def user_loans(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Permission.USERS_VIEW_DETAILS)
 @require_GET
 @domain_errors
+@reads_patron_data(VIEWED)
 def user_proxies(request: HttpRequest, pk: int) -> HttpResponse:
     return render_tab(request, _subject(request, pk), "proxies")
 
@@ -534,6 +538,7 @@ def proxy_remove(request: HttpRequest, pk: int, relation_id: int) -> HttpRespons
 @requires(Permission.USERS_DELETE)
 @require_http_methods(["GET", "POST"])
 @domain_errors
+@reads_patron_data(VIEWED)
 def user_deletion(request: HttpRequest, pk: int) -> HttpResponse:
     """The User Deletion dialog: the preconditions, and Cancel / View user / Waive fees (then
     confirm) / Delete, optionally notifying the user."""
