@@ -339,27 +339,38 @@ def with_list_columns(actor: User | None, users: QuerySet[User]) -> QuerySet[Use
 
 
 def _blocks_in_force(actor: User | None, user: User) -> list[dict[str, Any]]:
-    today = timezone.localdate()
+    """The blocks in force on ``user`` as ``actor`` may see them.
+
+    What is in force is decided in one place, ``circulation.selectors.effective_blocks``
+    (manual blocks, inactive, expired, debt limit, overdue items): this only hides the manual
+    blocks of libraries outside the viewer's scope (library independence, seed 002). Derived
+    blocks are shown to everyone who may see blocks: they stop a loan whoever looks.
+    """
+    # Imported here: patron services build on user records, not the other way round.
+    from patronage.circulation.selectors import effective_blocks as in_force
+
+    visible = {b.pk: b for b in restrict(user.blocks.all(), actor, Permission.USERS_VIEW)}
     blocks: list[dict[str, Any]] = []
-    if user.status == UserStatus.INACTIVE:
-        blocks.append(
-            {"type": "INACTIVE", "description": "The user is not active", "derived": True}
-        )
-    if user.expiry_date and user.expiry_date < today:
-        blocks.append(
-            {"type": "EXPIRED", "description": "The account has expired", "derived": True}
-        )
-    manual = restrict(user.blocks.all(), actor, Permission.USERS_VIEW).filter(
-        Q(expiry_date__isnull=True) | Q(expiry_date__gte=today), status=BlockStatus.ACTIVE
-    )
-    blocks.extend(
-        {"type": b.block_type, "description": b.note, "derived": False, "block": b} for b in manual
-    )
+    for block in in_force(user):
+        if block.derived:
+            description = (
+                f"{block.description} ({block.detail})" if block.detail else block.description
+            )
+            blocks.append({"type": block.code, "description": description, "derived": True})
+        elif block.block_id in visible:
+            blocks.append(
+                {
+                    "type": block.code,
+                    "description": block.note,
+                    "derived": False,
+                    "block": visible[block.block_id],
+                }
+            )
     return blocks
 
 
 def effective_blocks(actor: User | None, user: User) -> list[dict[str, Any]]:
-    """Manual blocks in force plus the derived ones: inactive status, expired account."""
+    """The blocks in force as the viewer may see them (``_blocks_in_force``)."""
     require_details(actor)
     return _blocks_in_force(actor, user)
 

@@ -184,7 +184,7 @@ def test_blocks_add_show_and_remove(as_manager, desk_operator, person):
 def test_derived_blocks_show_for_inactive_users(as_manager, person):
     actions.update_user(actor=SYSTEM, user=person, fields={"status": "INACTIVE"})
     html = as_manager.get(f"/users/{person.pk}/", {"tab": "blocks"}).content.decode()
-    assert "The user is not active" in html
+    assert "The account is not active" in html
 
 
 def test_viewers_cannot_block(as_desk, person):
