@@ -46,7 +46,8 @@ def no_roles(db):
 @pytest.fixture
 def reference_data(transactional_db):
     """A transactional database is flushed after each test, taking the migrations' data
-    (roles, default code tables) with it: tests that need one load that data again."""
+    (roles, code tables, fee types, waiving reasons) with it: tests that need one load that
+    data again."""
     import importlib
 
     from django.apps import apps
@@ -54,9 +55,11 @@ def reference_data(transactional_db):
     from patronage.access.catalogue import sync
     from patronage.access.models import Role
 
-    defaults = importlib.import_module("patronage.accounts.migrations.0002_defaults_and_name_index")
     sync(Role)
-    defaults.load_default_codes(apps, None)
+    accounts = importlib.import_module("patronage.accounts.migrations.0002_defaults_and_name_index")
+    accounts.load_default_codes(apps, None)
+    circulation = importlib.import_module("patronage.circulation.migrations.0002_defaults")
+    circulation.load_defaults(apps, None)
 
 
 PLAIN_HTTP = {

@@ -23,23 +23,10 @@ record = importlib.import_module("almapiwrapper.record")
 
 
 @pytest.fixture(autouse=True)
-def _reference_data(transactional_db, settings):
-    """The live server needs a transactional database, flushed after each test with the
-    migrations' data (roles, code tables, fee types): load it again."""
-    from django.apps import apps
-
-    from patronage.access.catalogue import sync
-    from patronage.access.models import Role
-
+def _reference_data(reference_data, settings):
+    """The live server needs a transactional database (see ``reference_data``)."""
     for name, value in PLAIN_HTTP.items():
         setattr(settings, name, value)
-    sync(Role)
-    importlib.import_module(
-        "patronage.accounts.migrations.0002_defaults_and_name_index"
-    ).load_default_codes(apps, None)
-    importlib.import_module("patronage.circulation.migrations.0002_defaults").load_defaults(
-        apps, None
-    )
 
 
 @pytest.fixture

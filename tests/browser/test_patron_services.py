@@ -11,15 +11,9 @@ from playwright.sync_api import expect
 from patronage.circulation import actions
 from patronage.circulation.models import Loan, UserGroupPolicy
 from tests.browser.test_flow import PASSWORD, sign_in_setting_up_the_app
-from tests.circulation.conftest import load_circulation_defaults
 from tests.factories import SYSTEM, make_desk, make_library, make_staff, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-
-@pytest.fixture(autouse=True)
-def _circulation_defaults(_reference_data):
-    load_circulation_defaults()
 
 
 def test_block_refused_check_out_dispute_lifts_the_debt_block_restore(page, shoot):

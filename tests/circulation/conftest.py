@@ -48,20 +48,3 @@ def make_item(library, barcode: str | None = None, title: str = "A Book") -> Ite
     return actions.create_item(
         actor=SYSTEM, barcode=barcode or f"B{next(_items):06d}", title=title, library=library
     )
-
-
-def load_circulation_defaults() -> None:
-    """The migrations' data again (roles, code tables, fee types, waiving reasons), after a
-    transactional test's flush took it away (see tests/browser/conftest.py)."""
-    import importlib
-
-    from django.apps import apps
-
-    from patronage.access.catalogue import sync
-    from patronage.access.models import Role
-
-    sync(Role)
-    accounts = importlib.import_module("patronage.accounts.migrations.0002_defaults_and_name_index")
-    accounts.load_default_codes(apps, None)
-    circulation = importlib.import_module("patronage.circulation.migrations.0002_defaults")
-    circulation.load_defaults(apps, None)

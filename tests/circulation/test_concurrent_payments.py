@@ -14,20 +14,14 @@ from patronage.circulation import actions
 from patronage.circulation.models import Fee, FeeEntry
 from patronage.circulation.selectors import fee_balance
 from patronage.errors import DomainError
-from tests.circulation.conftest import load_circulation_defaults
 from tests.factories import SYSTEM, actor_for, make_library, make_staff, make_user
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("reference_data"),  # a transactional test may follow another's flush
     pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL row-lock race"),
 ]
 
 THREADS = 8
-
-
-@pytest.fixture(autouse=True)
-def _circulation_defaults():
-    load_circulation_defaults()  # a transactional test may run after another's flush
 
 
 def test_concurrent_payments_never_pay_more_than_the_balance():
