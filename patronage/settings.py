@@ -9,6 +9,7 @@ import ipaddress
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -248,6 +249,29 @@ if PATRONAGE_ENVIRONMENT not in ("production", "sandbox"):
     raise ImproperlyConfigured(
         f"PATRONAGE_ENVIRONMENT: 'production' or 'sandbox', not '{PATRONAGE_ENVIRONMENT}'"
     )
+
+
+# The address staff reach this service at: links in e-mails are absolute (a mail reader has no
+# page to resolve a path against). A malformed value stops the start, not a notification.
+def _base_url() -> str:
+    value = os.environ.get("PATRONAGE_BASE_URL", "http://127.0.0.1:8000").strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"PATRONAGE_BASE_URL: an http:// or https:// address with a host, not '{value}'"
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ImproperlyConfigured(
+            f"PATRONAGE_BASE_URL: no credentials, query or fragment, not '{value}'"
+        )
+    try:
+        parts.port  # noqa: B018  # a non-numeric port raises
+    except ValueError:
+        raise ImproperlyConfigured(f"PATRONAGE_BASE_URL: a bad port in '{value}'") from None
+    return value.rstrip("/")
+
+
+PATRONAGE_BASE_URL = _base_url()
 # Seed 001: requests are processed within two business days (holidays: the Holiday table).
 ACCESS_REQUEST_TARGET_DAYS = int(os.environ.get("ACCESS_REQUEST_TARGET_DAYS", "2"))
 # Seed 000: patron-lookup permissions need an acknowledgement of the confidentiality policy

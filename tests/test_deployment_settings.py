@@ -60,3 +60,27 @@ def test_an_embedded_installation_keeps_its_generated_secret_key(tmp_path):
     second = run_patronage(*show, **env).stdout.strip()
     assert len(first) >= 50 and first == second
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "patronage.example.edu",
+        "ftp://patronage.example.edu",
+        "https://",
+        "https://x.edu/?a=1",
+        "https://x.edu:port/",
+    ],
+)
+def test_a_malformed_public_base_url_stops_the_start(tmp_path, base_url):
+    result = run_patronage("check", PATRONAGE_VAR_DIR=str(tmp_path), PATRONAGE_BASE_URL=base_url)
+    assert result.returncode != 0
+    assert "PATRONAGE_BASE_URL" in result.stderr
+
+
+def test_the_public_base_url_is_kept_without_its_trailing_slash(tmp_path):
+    show = ("shell", "-c", "from django.conf import settings; print(settings.PATRONAGE_BASE_URL)")
+    result = run_patronage(
+        *show, PATRONAGE_VAR_DIR=str(tmp_path), PATRONAGE_BASE_URL="https://lib.example.edu/p/"
+    )
+    assert result.stdout.strip().splitlines()[-1] == "https://lib.example.edu/p"

@@ -16,9 +16,9 @@ from patronage.audit.context import Actor
 from patronage.errors import ValidationFailed
 
 from . import acknowledgements
-from .acknowledgements import ACKNOWLEDGEMENT_PATH, current_policy
+from .acknowledgements import current_policy
 from .models import Acknowledgement, ConfidentialityPolicy
-from .notifications import notify
+from .notifications import link, notify
 
 
 @transaction.atomic
@@ -99,7 +99,7 @@ def remind_lapsing(*, actor: Actor) -> int:
             "Please acknowledge the confidentiality policy",
             f"Your acknowledgement of {policy} lapses on "
             f"{timezone.localdate(row.lapses_at)}. Without it, looking patrons up by name and "
-            f"seeing their details stop working. Acknowledge it at {ACKNOWLEDGEMENT_PATH}\n",
+            f"seeing their details stop working. Acknowledge it at {link('acknowledgement')}\n",
         )
         record(
             actor=actor, verb="confidentiality_policy.reminder_sent", obj=latest, subject=row.user

@@ -47,10 +47,9 @@ from .choices import (
     UnitDuty,
 )
 from .models import PrivacyFormSignature, PrivacyFormText, RequestLine, RoleRequest, TrainingRecord
-from .notifications import notify
+from .notifications import link, notify
 
 STUDENT_JOB_CATEGORY = "STUDENT_WORKER"
-FORM_PATH = "/governance/privacy-form/"
 Unit = access.Unit
 
 
@@ -104,10 +103,6 @@ def _audit(actor: Actor, verb: str, request: RoleRequest, **details: object) -> 
         subject=request.subject,
         details={"request": request.pk, "status": request.status, **details},
     )
-
-
-def _link(request: RoleRequest) -> str:
-    return f"/governance/requests/{request.pk}/"
 
 
 def current_form(variant: str) -> PrivacyFormText | None:
@@ -190,10 +185,13 @@ def _tell_next(request: RoleRequest) -> None:
     body = (
         f"The role request {request.pk} ({request.get_kind_display()}) for "
         f"{request.subject.display_name} is now: {label}.\n\n"
-        f"Due {timezone.localtime(request.due_at):%Y-%m-%d %H:%M}. {_link(request)}\n"
+        f"Due {timezone.localtime(request.due_at):%Y-%m-%d %H:%M}. "
+        f"{link('approvals_request', request.pk)}\n"
     )
     if request.status == RequestStatus.AWAITING_FORM:
-        body += f"\n{request.subject.display_name}: please sign the form at {FORM_PATH}\n"
+        body += (
+            f"\n{request.subject.display_name}: please sign the form at {link('my_privacy_form')}\n"
+        )
     placement = directory.placement_of(request.subject)
     supervisor = placement.supervisor if placement else None
     concerned: list[User | None] = [request.filed_by, request.subject, supervisor]

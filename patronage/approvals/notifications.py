@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import get_script_prefix, reverse
 
 from patronage.accounts.models import User
 
@@ -16,6 +17,15 @@ def address_of(user: User) -> str:
     """The user's preferred e-mail address, else their first, else none."""
     emails = sorted(user.emails.all(), key=lambda e: (not e.preferred, e.pk))
     return emails[0].address if emails else ""
+
+
+def link(view: str, *args: object) -> str:
+    """The absolute address of a staff-UI page for an e-mail: ``PATRONAGE_BASE_URL`` (which
+    includes any path prefix the site is served under) and the page's path from the site root
+    (a mail reader has no page to resolve a bare path against). Inside a request ``reverse``
+    prepends the request's script prefix, in a task it does not: it is cut off either way."""
+    path = reverse(f"web:{view}", args=args)[len(get_script_prefix()) :]
+    return f"{settings.PATRONAGE_BASE_URL}/{path}"
 
 
 def notify(recipients: Iterable[User | None], subject: str, body: str) -> None:

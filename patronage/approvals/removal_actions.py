@@ -34,7 +34,7 @@ from . import directory
 from .actions import close
 from .choices import CLOSED_STATUSES, RequestStatus
 from .models import GrantNotice, Placement, Separation, Unit
-from .notifications import notify
+from .notifications import link, notify
 
 SEPARATION_COLUMNS = ("primary_id", "separation_date")
 
@@ -305,7 +305,8 @@ def transfer(
         [placement.supervisor],
         f"{user.display_name} moved to {unit}: roles to review",
         f"{user.display_name} moved from {old} to {unit}. Roles scoped to {old} ended.\n"
-        f"Please review the roles they keep:\n{listing}\n",
+        f"Please review the roles they keep:\n{listing}\n"
+        f"To remove some, file an update request: {link('approvals_request_new')}\n",
     )
     return TransferResult(removed=removed, review=review)
 
@@ -368,7 +369,8 @@ def remind_ending_grants(*, actor: Actor) -> int:
             [grant.user, placement.supervisor if placement else None],
             f"{grant.role.name} ends on {timezone.localdate(grant.valid_until)}",
             f"{grant.user.display_name}'s role {grant} ({grant.environment}) ends on "
-            f"{timezone.localdate(grant.valid_until)}. File an update request to extend it.\n",
+            f"{timezone.localdate(grant.valid_until)}. File an update request to extend it: "
+            f"{link('approvals_request_new')}\n",
         )
         count += 1
     return count

@@ -96,6 +96,7 @@ def test_reminders_30_days_before_and_the_lapsed_report(
     )
     from patronage.accounts.actions import add_contact
 
+    settings.PATRONAGE_BASE_URL = "https://lib.example.edu/patronage"
     add_contact(
         actor=SYSTEM,
         user=admin,
@@ -105,6 +106,8 @@ def test_reminders_30_days_before_and_the_lapsed_report(
     with django_capture_on_commit_callbacks(execute=True):
         assert remind_lapsing(actor=SYSTEM) == 1
     assert mail.outbox[-1].to == ["ada@example.edu"]
+    # The link works from a mail reader: absolute, under the site's public address and prefix.
+    assert "https://lib.example.edu/patronage/governance/acknowledgement/" in mail.outbox[-1].body
     assert remind_lapsing(actor=SYSTEM) == 0  # once
     rows = acknowledgements.holders_status()
     lapsed = [r.user.last_name for r in rows if r.lapsed]

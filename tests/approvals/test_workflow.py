@@ -111,8 +111,9 @@ def test_new_hire_path_from_request_to_production(org, django_capture_on_commit_
 
 
 def test_every_step_mails_the_people_concerned_after_commit(
-    org, django_capture_on_commit_callbacks
+    org, django_capture_on_commit_callbacks, settings
 ):
+    settings.PATRONAGE_BASE_URL = "https://patronage.example.edu"
     with django_capture_on_commit_callbacks(execute=True):
         request = file_for_new_hire(org)
     assert mail.outbox, "the lead hears of the request"
@@ -123,6 +124,10 @@ def test_every_step_mails_the_people_concerned_after_commit(
         )
     assert ["nia@example.edu"] in [m.to for m in mail.outbox]  # asked to sign the form
     assert "Awaiting the privacy & security form" in mail.outbox[0].subject
+    # Links a mail reader can follow: absolute, on the configured public address.
+    body = mail.outbox[0].body
+    assert f"https://patronage.example.edu/governance/requests/{request.pk}/" in body
+    assert "sign the form at https://patronage.example.edu/governance/privacy-form/" in body
 
 
 def test_a_sandbox_instance_honours_sandbox_grants_only(org, settings):
