@@ -53,8 +53,55 @@ def test_a_bad_payment_is_refused_with_the_message_and_no_change(operator, patro
         f"/users/{patron.pk}/fees/{fee.pk}/pay/", {"amount": amount, "method": "CASH"}, **HX
     )
     assert response.status_code == 422
-    assert 'id="refusal"' in response.content.decode()
+    assert f'id="refusal-fee-{fee.pk}"' in response.content.decode()
     assert fee.entries.count() == 1
+
+
+def row_hx(fee):
+    """An htmx request from a form of the fee's row, which aims at that row."""
+    return {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": f"fee-{fee.pk}"}
+
+
+def test_a_refused_row_action_answers_with_that_row_and_its_message(operator, patron):
+    other = fee_for(patron, "3.00")
+    fee = fee_for(patron)
+    response = login(operator).post(
+        f"/users/{patron.pk}/fees/{fee.pk}/pay/", {"amount": "11", "method": "CASH"}, **row_hx(fee)
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    # The row acted on, alone, with the refusal, the form open and what was typed kept.
+    assert html.lstrip().startswith(f'<tr id="fee-{fee.pk}"')
+    assert f'id="fee-{other.pk}"' not in html and 'id="user-tabs"' not in html
+    assert "11.00 is more than the balance of 10.00 USD." in html
+    assert "<details open><summary>Pay</summary>" in html
+    assert 'value="11"' in html
+    assert fee.entries.count() == 1
+
+
+def test_a_refused_dispute_shows_on_its_row_in_the_full_tab_without_htmx(operator, patron):
+    fee_for(patron, "3.00")
+    fee = fee_for(patron)
+    response = login(operator).post(f"/users/{patron.pk}/fees/{fee.pk}/dispute/", {"comment": ""})
+    html = response.content.decode()
+    assert response.status_code == 422
+    row = html[html.index(f'<tr id="fee-{fee.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert f'id="refusal-fee-{fee.pk}"' in row and 'aria-invalid="true"' in row
+    assert 'id="refusal"' not in html  # not above the tab
+    assert html.count('aria-invalid="true"') == 1  # no other form shows the message
+
+
+def test_a_row_action_that_succeeds_replaces_the_whole_tab(operator, patron):
+    fee = fee_for(patron)
+    response = login(operator).post(
+        f"/users/{patron.pk}/fees/{fee.pk}/pay/", {"amount": "4", "method": "CASH"}, **row_hx(fee)
+    )
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#user-tabs"
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="user-tabs">')
+    assert 'id="balance-active">6.00 USD' in html and "receipt R" in html
 
 
 def test_another_librarys_fee_is_404(patron):

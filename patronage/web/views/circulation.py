@@ -8,6 +8,7 @@ bad input, or a conflict such as a block).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +35,10 @@ from .details import available_tabs
 
 # The forms of a tab that show their fields' messages (row forms show the refusal on top).
 OWN_FORMS = {"fee-new", "credit-new", "pay-all", "checkout", "proxy-new", "deletion"}
+# The forms of a fee's row (``pay-12``); their refusals are shown on that row, and an htmx
+# request from them aims at the row (``#fee-12``).
+FEE_ROW_FORM = re.compile(r"(?:pay|waive|dispute|restore)-(\d+)")
+ROW_TARGET = re.compile(r"fee-(\d+)")
 TAB_VIEWS = {
     "fees": "web:user_fees",
     "loans": "web:user_loans",
@@ -107,9 +112,34 @@ BUILDERS = {
 }
 
 
+def _fee_row_target(request: HttpRequest) -> int | None:
+    """The fee whose row an htmx request of a row form aims at (``#fee-<id>``), if any."""
+    htmx = getattr(request, "htmx", None)
+    match = ROW_TARGET.fullmatch((htmx.target or "") if htmx else "")
+    return int(match[1]) if match else None
+
+
+def _in_place(request: HttpRequest) -> bool:
+    """An htmx request whose answer replaces the tab (aimed at it, or at one of its rows)."""
+    return is_partial(request, "user-tabs") or _fee_row_target(request) is not None
+
+
 def render_tab(
     request: HttpRequest, user: User, tab: str, status: int = 200, **extra: Any
 ) -> HttpResponse:
+    """The tab, as a page or as the ``#user-tabs`` partial. A row form's request that
+    succeeded gets the whole tab too (balances and statuses changed), retargeted there."""
+    context = _tab_context(request, user, tab, **extra)
+    if _fee_row_target(request) is None:
+        return render_page(
+            request, "web/users/detail.html", "web/users/_tabs.html", "user-tabs", context, status
+        )
+    response = render(request, "web/users/_tabs.html", context, status=status)
+    response["HX-Retarget"], response["HX-Reswap"] = "#user-tabs", "outerHTML"
+    return response
+
+
+def _tab_context(request: HttpRequest, user: User, tab: str, **extra: Any) -> dict[str, Any]:
     viewer = staff(request)
     context: dict[str, Any] = {
         "nav": "users",
@@ -123,23 +153,52 @@ def render_tab(
         **BUILDERS[tab](viewer, user),
         **extra,
     }
-    return render_page(
-        request, "web/users/detail.html", "web/users/_tabs.html", "user-tabs", context, status
-    )
+    return context
 
 
 def _done(request: HttpRequest, user: User, tab: str, message: str) -> HttpResponse:
-    if is_partial(request, "user-tabs"):
+    if _in_place(request):
         return render_tab(request, user, tab, flash=message)
     messages.success(request, message)
     return redirect(reverse(TAB_VIEWS[tab], args=[user.pk]))
+
+
+def _refused_on_fee_row(
+    request: HttpRequest, user: User, form: str, fee_id: int, refusal: DomainError
+) -> HttpResponse:
+    """A row action on a fee was refused: the message, what was typed and each field's
+    message appear on that fee's row, with its form open. An htmx request (aimed at the
+    row) gets the row alone; without htmx, the whole tab with that row marked."""
+    context = _tab_context(request, user, "fees")
+    action = form.split("-", 1)[0]
+    fees = [fee for fee in context["fees"] if fee.pk == fee_id]
+    for fee in fees:
+        fee.refusal = refusal.message  # type: ignore[attr-defined]
+        fee.open_form = action  # type: ignore[attr-defined]
+        fee.form_errors = {  # type: ignore[attr-defined]
+            action: refusal.errors if isinstance(refusal, ValidationFailed) else {}
+        }
+        fee.form_values = {action: post_values(request)}  # type: ignore[attr-defined]
+    if not fees:  # not a row of this tab (a forged form name): the message goes on top
+        return render_tab(request, user, "fees", status=INVALID, refusal=refusal.message)
+    if _fee_row_target(request) == fee_id:
+        return render(
+            request, "web/circulation/_fee_row.html", {**context, "fee": fees[0]}, status=INVALID
+        )
+    return render_page(
+        request, "web/users/detail.html", "web/users/_tabs.html", "user-tabs", context, INVALID
+    )
 
 
 def _refused(
     request: HttpRequest, user: User, tab: str, form: str, refusal: DomainError
 ) -> HttpResponse:
     """Show the refusal above the tab and, on the tab's own forms (not the per-row ones),
-    what was typed with each field's message. Nothing was changed."""
+    what was typed with each field's message. Nothing was changed. A fee row's own action
+    shows it on the row instead."""
+    row = FEE_ROW_FORM.fullmatch(form) if tab == "fees" else None
+    if row is not None:
+        return _refused_on_fee_row(request, user, form, int(row[1]), refusal)
     own_form = form in OWN_FORMS
     errors = refusal.errors if isinstance(refusal, ValidationFailed) and own_form else {}
     return render_tab(
@@ -278,7 +337,7 @@ def _with_receipt(
         return response
     receipt = receipts[0]
     message = f"Paid {receipt.total} {receipt.currency}: receipt {receipt.number}."
-    if is_partial(request, "user-tabs"):
+    if _in_place(request):
         return render_tab(request, user, "fees", flash=message)
     messages.success(request, message)
     return response
