@@ -311,6 +311,7 @@ def update_user(
     require_change(actor, Permission.USERS_EDIT, user)
     user = User.objects.select_for_update().get(pk=user.pk)
     require_change(actor, Permission.USERS_EDIT, user)  # the locked row: the flag as it is now
+    external.check_keep_on_sync(user, keep_on_sync)
     before = _snapshot(user)
     errors = Errors()
     record_type = str(fields.get("record_type") or user.record_type)

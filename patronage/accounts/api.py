@@ -259,12 +259,22 @@ def get_user(request: HttpRequest, user_id: Id) -> dict[str, Any]:
 def update_user(request: HttpRequest, user_id: Id, payload: UserPatchIn) -> dict[str, Any]:
     """Change general fields; only the fields given are touched. A user restricted for
     editing, and the fields restricted_for_editing and disable_login_restrictions, need the
-    permission to edit restricted users (else 403 ``restricted_for_editing``)."""
+    permission to edit restricted users (else 403 ``restricted_for_editing``). On an external
+    user open for update, ``keep_on_sync`` names the changed fields the next SIS sync must
+    not override (title, job category, user group, campus, preferred language,
+    resource-sharing libraries, cataloger level, patron letters)."""
     user = _user(request, user_id)
     fields = payload.model_dump(exclude_unset=True)
     reason = fields.pop("reason", "")
+    keep_on_sync = fields.pop("keep_on_sync", [])
     if fields:
-        user = actions.update_user(actor=_actor(request), user=user, fields=fields, reason=reason)
+        user = actions.update_user(
+            actor=_actor(request),
+            user=user,
+            fields=fields,
+            reason=reason,
+            keep_on_sync=keep_on_sync,
+        )
     return user_out(request, user)
 
 

@@ -88,6 +88,31 @@ def is_read_only(user: User, field: str) -> bool:
     )
 
 
+def check_keep_on_sync(user: User, keep_on_sync: Iterable[str]) -> None:
+    """Refuse a ``keep_on_sync`` that names a field staff are not asked about, or that comes
+    with an edit of a user who is not external and open for update (nothing to keep)."""
+    keep = sorted(set(keep_on_sync))
+    if not keep:
+        return
+    if unknown := [name for name in keep if name not in ASK_ON_OPEN_FOR_UPDATE]:
+        allowed = ", ".join(FIELD_LABELS[name] for name in ASK_ON_OPEN_FOR_UPDATE)
+        raise ValidationFailed(
+            {
+                "keep_on_sync": f"{', '.join(unknown)}: only these fields can be kept from the "
+                f"next sync: {allowed}."
+            },
+            code="keep_on_sync",
+        )
+    if user.account_type != "EXTERNAL" or not user.open_for_update:
+        raise ValidationFailed(
+            {
+                "keep_on_sync": "Only changes to an external user open for update can be kept "
+                "from the next sync."
+            },
+            code="keep_on_sync",
+        )
+
+
 def kept_after_edit(
     user: User, new_values: Mapping[str, Any], keep_on_sync: Iterable[str] = ()
 ) -> list[str]:

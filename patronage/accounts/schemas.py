@@ -101,6 +101,13 @@ class GeneralFieldsPatch(Input):
 
 class UserPatchIn(GeneralFieldsPatch):
     reason: Note = Field(default="", description="Why the record changed (kept in the history)")
+    keep_on_sync: list[Code] = Field(
+        default_factory=list,
+        max_length=20,
+        description="External user open for update: the changed fields the next SIS sync must "
+        "not override (user_title, job_category, user_group, campus_code, preferred_language, "
+        "rs_libraries, cataloger_level, library_notices); the others are lost at the next sync",
+    )
 
 
 class IdentifierIn(Input):

@@ -161,6 +161,16 @@ def _general(actor: User, user: User, ctx: dict[str, Any]) -> None:
     ctx["restricted_fields"] = RESTRICTED_FIELDS
     # An external user's SIS-owned fields: shown read-only, with why (seed 002).
     ctx["read_only"] = {name for name in GENERAL_FIELDS if external.is_read_only(user, name)}
+    # Open for Update: per changed field, whether the next sync overrides it (seed 002).
+    ctx["keep_on_sync_fields"] = (
+        [
+            (name, GENERAL_FIELDS[name].label)
+            for name in external.ASK_ON_OPEN_FOR_UPDATE
+            if name != "rs_libraries"  # not on the edit form (the API takes it)
+        ]
+        if user.account_type == AccountType.EXTERNAL and user.open_for_update
+        else []
+    )
     ctx["may_toggle_account_type"] = may_change_user(
         actor, user, Permission.USERS_CHANGE_ACCOUNT_TYPE
     )

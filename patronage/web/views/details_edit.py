@@ -60,7 +60,7 @@ EDITABLE = (
 )
 # Offered (and compared) only to staff allowed to edit restricted users (seed 002).
 EDITABLE_IF_RESTRICTED_ALLOWED = ("restricted_for_editing", "disable_login_restrictions")
-MULTI = ("library_notices", "types")
+MULTI = ("library_notices", "types", "keep_on_sync")
 
 
 def _done(request: HttpRequest, user: User, tab: str, message: str) -> HttpResponse:
@@ -130,7 +130,12 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not changes:
         return _done(request, user, "general", "Nothing was changed.")
     try:
-        user = actions.update_user(actor=actor(request), user=user, fields=changes)
+        user = actions.update_user(
+            actor=actor(request),
+            user=user,
+            fields=changes,
+            keep_on_sync=request.POST.getlist("keep_on_sync"),
+        )
     except ValidationFailed as exc:
         values = {**general_values(user), **submitted}
         return render_details(
