@@ -117,8 +117,7 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict[str, Any]:
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'patronage.sqlite3'}"
+def _database(url: str) -> dict[str, Any]:
     config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the writer; IMMEDIATE makes concurrent writers
@@ -132,7 +131,19 @@ def _database() -> dict[str, Any]:
     return dict(config)
 
 
-DATABASES = {"default": _database()}
+DATABASES = {
+    "default": _database(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'patronage.sqlite3'}"
+    )
+}
+if os.environ.get("DATABASE_REPLICA_URL"):
+    # A streaming replica of the primary: reports and exports read there (patronage.replica),
+    # everything else, and every write, uses the primary. Tests mirror it onto the primary.
+    DATABASES["replica"] = {
+        **_database(os.environ["DATABASE_REPLICA_URL"]),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["patronage.replica.PrimaryWritesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -28,6 +28,7 @@ from patronage.access.permissions import Permission
 from patronage.accounts.models import User, identifier_key
 from patronage.audit.models import AuditEvent
 from patronage.errors import Forbidden, NotFound, ValidationFailed
+from patronage.replica import reporting_database
 
 from .models import LegalDocument, LegalRelease, LegalRequest, PrivacySettings
 from .reads import READ_VERBS, VIEWED
@@ -68,9 +69,11 @@ class Period:
 
 def _reads(actor: User | None, period: Period) -> QuerySet[AuditEvent]:
     require_access_log(actor)
-    return AuditEvent.objects.filter(
-        verb__in=READ_VERBS, occurred_at__gte=period.start, occurred_at__lt=period.end
-    ).order_by("-occurred_at", "-id")
+    return (
+        AuditEvent.objects.using(reporting_database())
+        .filter(verb__in=READ_VERBS, occurred_at__gte=period.start, occurred_at__lt=period.end)
+        .order_by("-occurred_at", "-id")
+    )
 
 
 def views_of(actor: User | None, subject_id: int, period: Period) -> QuerySet[AuditEvent]:
@@ -121,9 +124,9 @@ def unusual_volume(actor: User | None, period: Period) -> VolumeReport:
         if row["patrons"] > threshold and row["patrons"] >= config.unusual_volume_minimum
     ]
     labels = dict(
-        User.objects.filter(pk__in=[row["actor_id"] for row in flagged]).values_list(
-            "pk", "primary_id"
-        )
+        User.objects.using(reporting_database())
+        .filter(pk__in=[row["actor_id"] for row in flagged])
+        .values_list("pk", "primary_id")
     )
     unusual = [
         VolumeRow(

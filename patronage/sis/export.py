@@ -29,6 +29,7 @@ from patronage.accounts.models import (
     UserStatistic,
 )
 from patronage.accounts.validation import code_entries
+from patronage.replica import reporting_database
 
 from .formats import ADDRESS_PARTS, SIS_FIELDS
 
@@ -57,11 +58,16 @@ def _text(value: Any) -> str:
 
 
 def user_batches() -> Iterator[list[dict[str, Any]]]:
-    """Every user with its entries, a batch at a time (keyset pages: flat memory)."""
+    """Every user with its entries, a batch at a time (keyset pages: flat memory), read from
+    the replica when there is one."""
+    db = reporting_database()
     last = 0
     while True:
         users = list(
-            User.objects.filter(pk__gt=last).order_by("pk").values("id", *USER_COLUMNS)[:BATCH]
+            User.objects.using(db)
+            .filter(pk__gt=last)
+            .order_by("pk")
+            .values("id", *USER_COLUMNS)[:BATCH]
         )
         if not users:
             return
@@ -71,14 +77,15 @@ def user_batches() -> Iterator[list[dict[str, Any]]]:
         for user in users:
             user.update({kind: [] for kind in ENTRIES}, rs_libraries=[])
         for kind, (model, fields) in ENTRIES.items():
-            query = model.objects.filter(user_id__in=ids).order_by("id")
+            query = model.objects.using(db).filter(user_id__in=ids).order_by("id")
             if kind == "identifiers":
                 query = query.filter(is_primary=False)
             for row in query.values("user_id", *fields):
                 by_id[row.pop("user_id")][kind].append(row)
         through = User.rs_libraries.through
         for user_id, code in (
-            through.objects.filter(user_id__in=ids)
+            through.objects.using(db)
+            .filter(user_id__in=ids)
             .order_by("library__code")
             .values_list("user_id", "library__code")
         ):
