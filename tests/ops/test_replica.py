@@ -33,7 +33,7 @@ def test_an_export_reads_the_replica_and_its_audit_event_goes_to_the_primary(tmp
     }
 
     def patronage(*args: str) -> str:
-        done = subprocess.run(  # noqa: S603 (our own command)
+        done = subprocess.run(
             [sys.executable, "-m", "patronage", *args],
             env=env,
             cwd=ROOT,
