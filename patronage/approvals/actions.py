@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from patronage.access import actions as access
 from patronage.access.checks import require
-from patronage.access.models import Environment, LoginModel, Role, RoleGrant
+from patronage.access.models import Environment, LoginModel, Role, RoleGrant, ScopeType
 from patronage.access.permissions import Permission
 from patronage.accounts.choices import RecordType
 from patronage.accounts.models import User
@@ -274,6 +274,17 @@ def _same_place(grant: RoleGrant, role: Role, scope: Unit | None) -> bool:
     return grant.role_id == role.pk and grant.unit == scope
 
 
+def _scope_named(spec: LineSpec) -> str:
+    """What the line chose instead of a scope of the role's kind, for the refusal (a
+    department of the wrong kind is named by the refusal itself)."""
+    if spec.scope is None:
+        return "The whole institution was chosen."
+    scope_type = access.SCOPE_OF_UNIT[type(spec.scope)][0]
+    if scope_type in spec.role.scope_types:
+        return ""
+    return f"{spec.scope} is a {ScopeType(scope_type).label.lower()}."
+
+
 def _check_lines(subject: User, kind: str, specs: Sequence[LineSpec], need_note: str) -> None:
     held = _held_production(subject)
     errors: dict[str, str] = {}
@@ -301,7 +312,8 @@ def _check_lines(subject: User, kind: str, specs: Sequence[LineSpec], need_note:
             try:
                 access._check_scope(spec.role, spec.scope)  # the grant rule, checked early
             except ValidationFailed as exc:
-                errors[field] = exc.errors.get("scope", exc.message)
+                refusal = exc.errors.get("scope", exc.message)
+                errors[field] = f"{refusal} {_scope_named(spec)}".strip()
             if (
                 spec.role.business_need_for_students
                 and subject.job_category in access.STUDENT_OR_TEMPORARY

@@ -11,6 +11,11 @@ urlpatterns: list[URLPattern] = [
     # Role requests
     path("governance/requests/", requests.inbox, name="approvals_inbox"),
     path("governance/requests/new/", requests.request_new, name="approvals_request_new"),
+    path(
+        "governance/requests/new/scopes/",
+        requests.request_scopes,
+        name="approvals_request_scopes",
+    ),
     path("governance/requests/<int:pk>/", requests.request_detail, name="approvals_request"),
     path(
         "governance/requests/<int:pk>/sign-off/",

@@ -162,3 +162,16 @@ def test_acknowledgement_through_the_api(admin, user_manager):
     assert (
         ApiClient(user_manager).get("/reports/confidentiality-acknowledgements").status_code == 403
     )
+
+
+def test_a_scope_that_does_not_fit_the_role_is_refused_with_what_fits(org):
+    body = file_body(org)
+    body["lines"][0].update(scope_type="LIBRARY", scope_id=org.desk.library.pk)
+    refused = ApiClient(org.supervisor).post("/role-requests", body)
+    assert refused.status_code == 422
+    assert refused.json_body["code"] == "invalid_lines"
+    assert refused.json_body["errors"]["lines[0]"] == (
+        "Fulfillment Operator Extended must be limited to a circulation desk. "
+        "Main Library is a library."
+    )
+    assert not RoleRequest.objects.exists()

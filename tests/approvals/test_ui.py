@@ -3,6 +3,8 @@ others get 403, a request out of reach is 404, bad input 422, a step out of orde
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -168,3 +170,60 @@ def test_separation_upload_reports_each_row(org):
     assert "No user has this primary ID." in page and "is not a date" in page
     assert Separation.objects.get().user == org.colleague
     assert client.post("/governance/separations/upload/", {}).status_code == 422
+
+
+def scope_choices(html: str, n: int = 0) -> list[str]:
+    field = html[html.index(f'id="scope-field-{n}"') :]
+    field = field[: field.index("</select>")]
+    return [chunk.split('"', 1)[0] for chunk in field.split('<option value="')[1:]]
+
+
+def test_the_form_offers_only_the_scopes_that_fit_the_chosen_role(org):
+    client = login(org.supervisor)
+    page = client.get(
+        "/governance/requests/new/",
+        {"subject": org.new_hire.pk, "role_0": "FULFILLMENT_OPERATOR_EXTENDED"},
+    ).content.decode()
+    assert scope_choices(page, 0) == [f"CIRCULATION_DESK:{org.desk.pk}"]
+    assert scope_choices(page, 1) == [""]  # no role chosen on that line: choose one first
+    # When the role of a line changes, htmx asks for that line's scope field.
+    desks = client.get(
+        "/governance/requests/new/scopes/", {"n": "2", "role_2": "FULFILLMENT_OPERATOR_EXTENDED"}
+    )
+    assert desks.status_code == 200
+    assert scope_choices(desks.content.decode(), 2) == [f"CIRCULATION_DESK:{org.desk.pk}"]
+    library_wide = client.get(
+        "/governance/requests/new/scopes/", {"n": "0", "role_0": "USER_MANAGER"}
+    ).content.decode()
+    assert f"LIBRARY:{org.desk.library.pk}" in scope_choices(library_wide)
+    assert f"CIRCULATION_DESK:{org.desk.pk}" not in scope_choices(library_wide)
+
+
+def test_the_scope_field_refuses_bad_input_and_callers_without_the_permission(org, no_roles):
+    client = login(org.supervisor)
+    unknown = client.get("/governance/requests/new/scopes/", {"n": "0", "role_0": "NO_SUCH"})
+    assert unknown.status_code == 422
+    assert "'NO_SUCH' is not a role that can be requested." in html.unescape(
+        unknown.content.decode()
+    )
+    assert client.get("/governance/requests/new/scopes/", {"n": "9"}).status_code == 422
+    assert login(no_roles).get("/governance/requests/new/scopes/", {"n": "0"}).status_code == 403
+
+
+def test_a_mismatched_scope_is_refused_on_its_line_of_the_form(org):
+    response = login(org.supervisor).post(
+        "/governance/requests/new/",
+        {
+            "subject": org.new_hire.pk,
+            "kind": "NEW",
+            "login_type": "CUSTOM",
+            "rationale": "Desk shifts",
+            "role_1": "FULFILLMENT_OPERATOR_EXTENDED",
+            "scope_1": f"LIBRARY:{org.desk.library.pk}",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 422
+    field = page[page.index('id="scope-field-1"') :]
+    assert "must be limited to a circulation desk. Main Library is a library." in field[:800]
+    assert not RoleRequest.objects.exists()

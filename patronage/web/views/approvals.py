@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from patronage.access import selectors as access_selectors
 from patronage.access.checks import can
 from patronage.access.decorators import public, requires
-from patronage.access.models import LoginModel, Role, RoleGrant
+from patronage.access.models import LoginModel, Role, RoleGrant, ScopeType
 from patronage.access.permissions import Permission
 from patronage.accounts import selectors as accounts
 from patronage.accounts.models import User
@@ -34,6 +35,7 @@ from patronage.organization.models import Department, DepartmentKind
 from ..common import INVALID, actor, domain_errors, staff
 
 LINE_ROWS = 5
+LINE_KEY = re.compile(r"lines\[(\d+)\]")
 CONFLICT = 409
 
 
@@ -67,12 +69,24 @@ def _role_options() -> list[tuple[str, str]]:
     return [(role.code, role.name) for role in roles]
 
 
-def _scope_options() -> list[tuple[str, str]]:
-    options = [("INSTITUTION", "Whole institution")]
-    for scope_type in ("LIBRARY", "CIRCULATION_DESK", "DEPARTMENT", "ACQUISITIONS_UNIT"):
-        for unit in access_selectors._units_of(scope_type):
-            options.append((access_selectors.scope_choice(unit), str(unit)))
-    return options
+def scope_groups(role: Role | None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The scopes a line may name, grouped by kind: only those that fit ``role`` (a role
+    scoped by circulation desk offers desks, a department-kind role only that kind of
+    department...); before a role is chosen, none."""
+    if role is None:
+        return []
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for scope_type, unit in access_selectors.units_for(role):
+        label = "Whole institution" if unit is None else str(unit)
+        kind = ScopeType(scope_type).label
+        groups.setdefault(kind, []).append((access_selectors.scope_choice(unit), label))
+    return list(groups.items())
+
+
+def _requestable(code: str) -> Role | None:
+    """The role a line names, if it is one that can be requested (else no scopes fit)."""
+    code = (code or "").strip()
+    return Role.objects.filter(code=code, retired=False, login_model="").first() if code else None
 
 
 def _person(viewer: User, value: str, field: str) -> User | None:
@@ -98,7 +112,9 @@ def _date(value: str, field: str) -> datetime.date | None:
         raise ValidationFailed({field: "Enter a date as YYYY-MM-DD."}) from None
 
 
-def _lines(post: Any, subject: User) -> list[LineSpec]:
+def _lines(post: Any, subject: User, rows: list[int | None]) -> list[LineSpec]:
+    """The form's lines as ``LineSpec``s; ``rows`` gets, for each, the form row it came from
+    (``None`` for a removal), so the action's ``lines[k]`` messages go back to their row."""
     specs: list[LineSpec] = []
     for n in range(LINE_ROWS):
         code = post.get(f"role_{n}", "").strip()
@@ -110,6 +126,7 @@ def _lines(post: Any, subject: User) -> list[LineSpec]:
         except ValidationFailed as exc:
             raise ValidationFailed({f"role_{n}": exc.message}) from None
         specs.append(LineSpec("ADD", role, scope))
+        rows.append(n)
     for grant_id in post.getlist("remove"):
         grant = (
             RoleGrant.objects.select_related("role").filter(pk=grant_id, user=subject).first()
@@ -119,7 +136,40 @@ def _lines(post: Any, subject: User) -> list[LineSpec]:
         if grant is None:
             raise ValidationFailed({"remove": "Choose grants of this person."})
         specs.append(LineSpec("REMOVE", grant.role, grant.unit, grant))
+        rows.append(None)
     return specs
+
+
+def _on_rows(errors: dict[str, str], rows: list[int | None]) -> dict[str, str]:
+    """The action's ``lines[k]`` messages under the form row each line came from (a removal's
+    under the removals)."""
+    placed = {}
+    for key, message in errors.items():
+        match = LINE_KEY.fullmatch(key)
+        if match is None:
+            placed[key] = message
+            continue
+        k = int(match[1])
+        row = rows[k] if k < len(rows) else None
+        placed["remove" if row is None else f"role_{row}"] = message
+    return placed
+
+
+@requires(Permission.REQUESTS_FILE)
+@require_GET
+def request_scopes(request: HttpRequest) -> HttpResponse:
+    """The scope field of one line of the request form, offering only the scopes that fit the
+    role chosen there (htmx, when the role changes: ``n``, and ``role_<n>``)."""
+    n = request.GET.get("n", "")
+    if not (n.isdigit() and int(n) < LINE_ROWS):
+        return HttpResponse(f"Lines are numbered 0 to {LINE_ROWS - 1}.", status=INVALID)
+    code = request.GET.get(f"role_{n}", "").strip()
+    role = _requestable(code)
+    error = f"'{code}' is not a role that can be requested." if code and role is None else ""
+    row = {"n": int(n), "scope": "", "scope_groups": scope_groups(role), "error": error}
+    return render(
+        request, "web/approvals/_scope_field.html", {"row": row}, status=INVALID if error else 200
+    )
 
 
 @requires(Permission.REQUESTS_FILE)
@@ -139,13 +189,14 @@ def request_new(request: HttpRequest) -> HttpResponse:
         if subject is None:
             errors["subject"] = "You may file for yourself, your staff and your units' staff."
     if request.method == "POST" and subject is not None:
+        rows: list[int | None] = []
         try:
             filed = actions.file_request(
                 actor=actor(request),
                 subject=subject,
                 kind=values.get("kind", ""),
                 rationale=values.get("rationale", ""),
-                lines=_lines(request.POST, subject),
+                lines=_lines(request.POST, subject, rows),
                 login_type=values.get("login_type", ""),
                 copy_from=_person(viewer, values.get("copy_from", ""), "copy_from"),
                 on_behalf_of=_person(viewer, values.get("on_behalf_of", ""), "on_behalf_of"),
@@ -159,7 +210,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 business_need=values.get("business_need", ""),
             )
         except ValidationFailed as exc:
-            errors = exc.errors
+            errors = _on_rows(exc.errors, rows)
         else:
             messages.success(request, f"Request {filed.pk} filed.")
             return redirect("web:approvals_request", pk=filed.pk)
@@ -182,9 +233,14 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 if code and code != LoginModel.SYSTEMS
             ],
             "role_options": _role_options(),
-            "scope_options": _scope_options(),
             "rows": [
-                (n, values.get(f"role_{n}", ""), values.get(f"scope_{n}", ""))
+                {
+                    "n": n,
+                    "role": values.get(f"role_{n}", ""),
+                    "scope": values.get(f"scope_{n}", ""),
+                    "scope_groups": scope_groups(_requestable(values.get(f"role_{n}", ""))),
+                    "error": errors.get(f"role_{n}", ""),
+                }
                 for n in range(LINE_ROWS)
             ],
             "held": (
