@@ -12,6 +12,7 @@ from patronage.access.api_keys import router as api_keys_router
 from patronage.accounts.api import router as users_router
 from patronage.api_support import API_AUTH, install_error_handlers, permission_required
 from patronage.approvals.api import router as approvals_router
+from patronage.approvals.directory_api import router as directory_router
 from patronage.circulation.api import router as circulation_router
 from patronage.privacy.api import router as privacy_router
 from patronage.sis.api import router as sis_router
@@ -31,5 +32,6 @@ api.add_router("", access_router, tags=["roles"])
 api.add_router("/api-keys", api_keys_router, tags=["api keys"])
 api.add_router("", circulation_router, tags=["patron services"])
 api.add_router("", approvals_router, tags=["access governance"])
+api.add_router("", directory_router, tags=["access governance"])
 api.add_router("", privacy_router, tags=["privacy"])
 api.add_router("", sis_router, tags=["sis"])

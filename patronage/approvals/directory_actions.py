@@ -14,9 +14,9 @@ from patronage.access.checks import require
 from patronage.access.permissions import Permission
 from patronage.accounts.choices import RecordType
 from patronage.accounts.models import User
-from patronage.audit.actions import record
+from patronage.audit.actions import diff, record
 from patronage.audit.context import Actor
-from patronage.errors import ValidationFailed
+from patronage.errors import Conflict, ValidationFailed
 from patronage.organization.models import Library
 
 from .choices import Duty, FormVariant, UnitDuty
@@ -51,15 +51,54 @@ def save_unit(
         raise ValidationFailed(errors)
     created = unit is None
     unit = unit or Unit()
+    before = _unit_fields(unit) if not created else {}
     unit.code, unit.name, unit.library = code, name, library
     unit.save()
     record(
         actor=actor,
         verb="unit.created" if created else "unit.updated",
         obj=unit,
+        changes=[] if created else diff(before, _unit_fields(unit)),
         details={"code": code, "name": name, "library": library.code if library else None},
     )
     return unit
+
+
+def _unit_fields(unit: Unit) -> dict[str, str | None]:
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "library": unit.library.code if unit.library_id and unit.library else None,
+    }
+
+
+@transaction.atomic
+def delete_unit(*, actor: Actor, unit: Unit) -> None:
+    """Remove a unit nobody works in and no request names (its liaisons and approvers go with
+    it, each audited). Staff placed there must be moved first; a unit named by role requests
+    stays, since the requests' history refers to it."""
+    require(actor, Permission.DIRECTORY_MANAGE)
+    unit = Unit.objects.select_for_update().get(pk=unit.pk)
+    placed, requests = unit.placements.count(), unit.requests.count()
+    if placed or requests:
+        held = [
+            f"{placed} staff member{'s' if placed != 1 else ''} placed there" if placed else "",
+            f"{requests} role request{'s' if requests != 1 else ''} name it" if requests else "",
+        ]
+        raise Conflict(
+            f"{unit} cannot be deleted: {' and '.join(h for h in held if h)}. "
+            "Move its staff to another unit first; a unit named by requests is kept.",
+            code="unit_in_use",
+        )
+    for contact in unit.contacts.select_related("user"):
+        remove_unit_contact(actor=actor, contact=contact)
+    record(
+        actor=actor,
+        verb="unit.deleted",
+        obj=unit,
+        details={"code": unit.code, "name": unit.name},
+    )
+    unit.delete()
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from pydantic import Field
 from patronage.access.models import LoginModel, ScopeType
 from patronage.api_support import MAX_ID, NO_NUL
 
-from .choices import LineAction, RequestKind, TrainingArea
+from .choices import Duty, LineAction, RequestKind, TrainingArea, UnitDuty
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Code = Annotated[str, Field(min_length=1, max_length=100), NO_NUL]
@@ -228,3 +228,79 @@ class HolderOut(Schema):
     acknowledged_at: datetime.datetime | None
     lapses_at: datetime.datetime | None
     lapsed: bool
+
+
+# --- the directory -------------------------------------------------------------------------------
+
+Name = Annotated[str, Field(min_length=1, max_length=255), NO_NUL]
+
+
+class UnitIn(Schema):
+    code: Code = Field(description="Unique; kept upper-case")
+    name: Name
+    library_id: Id | None = Field(
+        default=None, description="Grants scoped within this library are the unit's own"
+    )
+
+
+class ContactIn(Schema):
+    user_id: Id = Field(description="A staff member")
+    duty: UnitDuty = Field(description="Login liaison or login approver of the unit")
+
+
+class StewardIn(Schema):
+    user_id: Id = Field(description="A staff member")
+    duty: Duty
+    role_type: Code | None = Field(
+        default=None, description="For AREA_LEAD: the role type led (or ADMINISTRATION)"
+    )
+
+
+class PlacementIn(Schema):
+    unit_id: Id
+    supervisor_id: Id | None = None
+    since: datetime.date | None = Field(default=None, description="Default: today")
+
+
+class HolidayIn(Schema):
+    date: datetime.date
+    name: Name
+
+
+class PersonOut(Schema):
+    user_id: int
+    primary_id: str
+    name: str
+
+
+class ContactOut(PersonOut):
+    id: int
+    duty: str
+
+
+class UnitOut(Schema):
+    id: int
+    code: str
+    name: str
+    library_id: int | None
+    library: str | None = Field(description="The library's code")
+    contacts: list[ContactOut] = Field(description="Its login liaisons and login approvers")
+
+
+class StewardOut(PersonOut):
+    id: int
+    duty: str
+    role_type: str
+
+
+class PlacementOut(PersonOut):
+    unit_id: int
+    unit: str = Field(description="The unit's code")
+    supervisor: PersonOut | None
+    since: datetime.date
+
+
+class HolidayOut(Schema):
+    id: int
+    date: datetime.date
+    name: str

@@ -50,6 +50,16 @@ urlpatterns: list[URLPattern] = [
     # The directory
     path("governance/directory/", directory.directory, name="governance_directory"),
     path("governance/directory/units/", directory.unit_add, name="directory_unit_add"),
+    path(
+        "governance/directory/units/<int:unit_id>/",
+        directory.unit_edit,
+        name="directory_unit_edit",
+    ),
+    path(
+        "governance/directory/units/<int:unit_id>/delete/",
+        directory.unit_delete,
+        name="directory_unit_delete",
+    ),
     path("governance/directory/contacts/", directory.contact_add, name="directory_contact_add"),
     path(
         "governance/directory/contacts/<int:contact_id>/remove/",

@@ -143,6 +143,32 @@ OPERATIONS: list[tuple[str, str, Any, Permission]] = [
     ("GET", "/confidentiality-policy", None, P.USERS_VIEW),
     ("POST", "/confidentiality-policy/acknowledgements", {"version": 1}, P.USERS_VIEW),
     ("GET", "/reports/confidentiality-acknowledgements", None, P.ACKNOWLEDGEMENTS_REPORT),
+    # The directory (tests/approvals/test_directory_api.py covers them in depth)
+    ("GET", "/directory/units", None, P.REQUESTS_FILE),
+    ("GET", "/directory/units/{unit}", None, P.REQUESTS_FILE),
+    ("POST", "/directory/units", {"code": "LAW", "name": "Law"}, P.DIRECTORY_MANAGE),
+    ("PUT", "/directory/units/{unit}", {"code": "LAW", "name": "Law"}, P.DIRECTORY_MANAGE),
+    ("DELETE", "/directory/units/{unit}", None, P.DIRECTORY_MANAGE),
+    (
+        "POST",
+        "/directory/units/{unit}/contacts",
+        {"user_id": 1, "duty": "LIAISON"},
+        P.DIRECTORY_MANAGE,
+    ),
+    ("DELETE", "/directory/units/{unit}/contacts/{contact}", None, P.DIRECTORY_MANAGE),
+    ("GET", "/directory/stewards", None, P.REQUESTS_FILE),
+    (
+        "POST",
+        "/directory/stewards",
+        {"user_id": 1, "duty": "SYSTEM_ADMINISTRATOR"},
+        P.DIRECTORY_MANAGE,
+    ),
+    ("DELETE", "/directory/stewards/{steward}", None, P.DIRECTORY_MANAGE),
+    ("GET", "/directory/placements", None, P.DIRECTORY_MANAGE),
+    ("PUT", "/directory/placements/{user}", {"unit_id": 1}, P.DIRECTORY_MANAGE),
+    ("GET", "/directory/holidays", None, P.REQUESTS_FILE),
+    ("POST", "/directory/holidays", {"date": "2026-12-25", "name": "X"}, P.DIRECTORY_MANAGE),
+    ("DELETE", "/directory/holidays/{holiday}", None, P.DIRECTORY_MANAGE),
     # SIS synchronisation (tests/sis/test_api.py covers them in depth)
     ("GET", "/sis/profiles", None, P.SIS_IMPORT_RUN),
     (
@@ -220,6 +246,10 @@ def ids_of(owner: Any, **overrides: Any) -> dict[str, Any]:
         "run": 1,  # refused before the run is looked up
         "legal": 1,  # refused before the request is looked up
         "document": 1,
+        "unit": 1,  # the directory: refused before the unit, contact, lead or holiday is
+        "contact": 1,  # looked up
+        "steward": 1,
+        "holiday": 1,
     }
     return {**values, **overrides}
 

@@ -227,3 +227,44 @@ def test_a_mismatched_scope_is_refused_on_its_line_of_the_form(org):
     field = page[page.index('id="scope-field-1"') :]
     assert "must be limited to a circulation desk. Main Library is a library." in field[:800]
     assert not RoleRequest.objects.exists()
+
+
+def test_editing_a_unit_in_the_directory(org, no_roles):
+    client = login(org.it)
+    url = f"/governance/directory/units/{org.unit.pk}/"
+    saved = client.post(url, {"code": "access", "name": "Access & Delivery", "library": ""})
+    assert saved.status_code == 302
+    org.unit.refresh_from_db()
+    assert (org.unit.name, org.unit.library) == ("Access & Delivery", None)
+    Unit.objects.create(code="LAW", name="Law Library")
+    taken = client.post(url, {"code": "law", "name": "Access"})
+    page = taken.content.decode()
+    assert taken.status_code == 422
+    # The message is on the unit's own edit form, opened, with what was typed.
+    row = page[page.index(f'id="unit-{org.unit.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "A unit with the code LAW exists." in row and "<details open>" in row
+    assert 'value="law"' in row
+    assert page.count("A unit with the code LAW exists.") == 1
+    assert client.post(url, {"code": "X", "name": "X", "library": "999"}).status_code == 422
+    org.unit.refresh_from_db()
+    assert org.unit.code == "ACCESS"
+    assert client.post("/governance/directory/units/999999/", {"code": "X"}).status_code == 404
+    assert login(no_roles).post(url, {"code": "X", "name": "X"}).status_code == 403
+
+
+def test_deleting_a_unit_only_when_nobody_works_there(org, no_roles):
+    client = login(org.it)
+    refused = client.post(f"/governance/directory/units/{org.unit.pk}/delete/")
+    assert refused.status_code == 409
+    assert "Access Services cannot be deleted: 3 staff members placed there." in html.unescape(
+        refused.content.decode()
+    )
+    assert Unit.objects.filter(pk=org.unit.pk).exists()
+    empty = Unit.objects.create(code="EMPTY", name="Empty unit")
+    assert (
+        login(no_roles).post(f"/governance/directory/units/{empty.pk}/delete/").status_code == 403
+    )
+    assert client.post(f"/governance/directory/units/{empty.pk}/delete/").status_code == 302
+    assert not Unit.objects.filter(pk=empty.pk).exists()
+    assert client.post(f"/governance/directory/units/{empty.pk}/delete/").status_code == 404

@@ -30,12 +30,13 @@ from patronage.approvals.models import (
     Unit,
     UnitContact,
 )
-from patronage.errors import DomainError, ValidationFailed
+from patronage.errors import Conflict, DomainError, ValidationFailed
 from patronage.organization.models import Library
 
 from ..common import INVALID, actor, domain_errors, staff
 
 UPLOAD_LIMIT = 5 * 1024 * 1024
+CONFLICT = 409
 
 
 def _person(request: HttpRequest, field: str, required: bool = True) -> User | None:
@@ -75,7 +76,11 @@ def _date(request: HttpRequest, field: str) -> datetime.date:
 
 
 def _directory(
-    request: HttpRequest, errors: dict[str, str] | None = None, form: str = ""
+    request: HttpRequest,
+    errors: dict[str, str] | None = None,
+    form: str = "",
+    status: int | None = None,
+    editing_unit: int | None = None,
 ) -> HttpResponse:
     return render(
         request,
@@ -101,9 +106,10 @@ def _directory(
             "variant_options": FormVariant.choices,
             "errors": errors or {},
             "form": form,
+            "editing_unit": editing_unit,
             "values": request.POST if errors else {},
         },
-        status=INVALID if errors else 200,
+        status=status or (INVALID if errors else 200),
     )
 
 
@@ -113,32 +119,92 @@ def directory(request: HttpRequest) -> HttpResponse:
     return _directory(request)
 
 
-def _write(request: HttpRequest, form: str, run: Callable[[], Any], done: str) -> HttpResponse:
+def _write(
+    request: HttpRequest,
+    form: str,
+    run: Callable[[], Any],
+    done: str,
+    editing_unit: int | None = None,
+) -> HttpResponse:
     try:
         run()
     except ValidationFailed as exc:
-        return _directory(request, exc.errors, form)
+        return _directory(request, exc.errors, form, editing_unit=editing_unit)
+    except Conflict as exc:
+        return _directory(
+            request, {"refusal": exc.message}, form, status=CONFLICT, editing_unit=editing_unit
+        )
     messages.success(request, done)
     return redirect("web:governance_directory")
+
+
+def _library(request: HttpRequest) -> Library | None:
+    """The form's library: none chosen is none; one that does not exist is refused."""
+    library_id = request.POST.get("library", "").strip()
+    if not library_id:
+        return None
+    found = Library.objects.filter(pk=int(library_id)).first() if library_id.isdigit() else None
+    if found is None:
+        raise ValidationFailed({"library": "Choose one of the libraries."})
+    return found
+
+
+def _existing_unit(unit_id: int) -> Unit:
+    unit = Unit.objects.filter(pk=unit_id).first()
+    if unit is None:
+        raise Http404("No such unit.")
+    return unit
 
 
 @requires(Permission.DIRECTORY_MANAGE)
 @require_POST
 @domain_errors
 def unit_add(request: HttpRequest) -> HttpResponse:
-    def run() -> None:
-        library_id = request.POST.get("library", "")
-        library = (
-            Library.objects.filter(pk=int(library_id)).first() if library_id.isdigit() else None
-        )
-        directory_actions.save_unit(
+    return _write(
+        request,
+        "unit",
+        lambda: directory_actions.save_unit(
             actor=actor(request),
             code=request.POST.get("code", ""),
             name=request.POST.get("name", ""),
-            library=library,
-        )
+            library=_library(request),
+        ),
+        "Unit saved.",
+    )
 
-    return _write(request, "unit", run, "Unit saved.")
+
+@requires(Permission.DIRECTORY_MANAGE)
+@require_POST
+@domain_errors
+def unit_edit(request: HttpRequest, unit_id: int) -> HttpResponse:
+    unit = _existing_unit(unit_id)
+    return _write(
+        request,
+        "unit-edit",
+        lambda: directory_actions.save_unit(
+            actor=actor(request),
+            code=request.POST.get("code", ""),
+            name=request.POST.get("name", ""),
+            library=_library(request),
+            unit=unit,
+        ),
+        f"Unit {unit.code} saved.",
+        editing_unit=unit.pk,
+    )
+
+
+@requires(Permission.DIRECTORY_MANAGE)
+@require_POST
+@domain_errors
+def unit_delete(request: HttpRequest, unit_id: int) -> HttpResponse:
+    unit = _existing_unit(unit_id)
+    return _write(
+        request,
+        "unit-delete",
+        lambda: directory_actions.delete_unit(actor=actor(request), unit=unit),
+        f"Unit {unit.code} deleted.",
+        editing_unit=unit.pk,
+    )
 
 
 @requires(Permission.DIRECTORY_MANAGE)
