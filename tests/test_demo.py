@@ -25,6 +25,15 @@ from patronage.accounts.models import (
     UserNote,
     UserStatistic,
 )
+from patronage.approvals.models import (
+    Holiday,
+    Placement,
+    PrivacyFormText,
+    RoleRequest,
+    Steward,
+    Unit,
+)
+from patronage.approvals.selectors import inbox
 from patronage.audit.models import AuditEvent
 from patronage.organization.models import (
     AcquisitionsUnit,
@@ -152,3 +161,26 @@ def test_a_chosen_password_is_used_and_a_weak_one_refused():
 
     with pytest.raises(CommandError, match="password"):
         run_demo("--patrons", "0", "--password", "1234")
+
+
+def test_the_demo_fills_the_governance_screens():
+    run_demo("--patrons", "0", "--password", "stacks-and-shelves-42")
+    admin = User.objects.get(identifiers__key="admin", identifiers__is_primary=True)
+    units = {u.code: u for u in Unit.objects.prefetch_related("contacts")}
+    assert set(units) == {"ACCESS", "HSL_ACCESS", "TECH", "LIBRARY_IT"}
+    for code in ("ACCESS", "HSL_ACCESS", "TECH"):
+        duties = {c.duty for c in units[code].contacts.all()}
+        assert duties == {"LIAISON", "APPROVER"}, code
+    # Every demo staff member has a unit; all but the heads have a supervisor.
+    staff = User.objects.filter(record_type="STAFF")
+    assert Placement.objects.count() == staff.count()
+    assert Placement.objects.filter(supervisor__isnull=True).count() == 6  # 3 heads, Library IT
+    assert Steward.objects.filter(duty="AREA_LEAD", role_type="FULFILLMENT", user=admin).exists()
+    assert Holiday.objects.count() == 2
+    assert {f.variant for f in PrivacyFormText.objects.all()} == {"STAFF", "STUDENT"}
+    # A request waits in the administrator's inbox, for a Fulfillment lead's decision.
+    (pending,) = RoleRequest.objects.all()
+    assert pending.status == "AWAITING_DECISION"
+    assert [task.request for task in inbox(admin)] == [pending]
+    run_demo("--patrons", "0", "--password", "stacks-and-shelves-42")
+    assert RoleRequest.objects.count() == 1 and Unit.objects.count() == 4

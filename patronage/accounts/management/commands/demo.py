@@ -1,7 +1,8 @@
 """``patronage demo``: a realistic, deterministic institution to explore and test against.
 
 Two libraries with their desks, departments and acquisitions units; 50 staff (some holding
-roles at the right scopes), 500 patrons and two vendor contacts, all written through the
+roles at the right scopes), 500 patrons and two vendor contacts, and the access-governance
+directory with a pending role request (``approvals.demo``), all written through the
 actions, so the demo records have the same audit trail and indexes as real ones. Running it
 again adds nothing: a user whose primary ID exists is skipped. Only the demo administrator
 changes on every run: it gets a fresh random password (or the one given with
@@ -29,6 +30,7 @@ from patronage.access.models import Role, RoleGrant
 from patronage.accounts import actions
 from patronage.accounts.demo_data import CITIES, FIRST_NAMES, LAST_NAMES, STREETS, ascii_slug
 from patronage.accounts.models import User, UserIdentifier, identifier_key
+from patronage.approvals import demo as governance_demo
 from patronage.audit.context import Actor
 from patronage.errors import DomainError
 from patronage.organization.models import (
@@ -541,6 +543,7 @@ class Command(PatronageCommand):
             self._create(console, actor, todo, units, roles)
             with transaction.atomic():
                 admin = ensure_admin(actor, password)
+            governance = governance_demo.load(actor=actor, admin=admin)
         except DomainError as exc:
             raise CommandError(f"Demo data could not be loaded: {exc}") from exc
 
@@ -548,6 +551,11 @@ class Command(PatronageCommand):
         self.stdout.write(
             f"Demo institution ready: {len(todo)} users added, {skipped} already there."
         )
+        if governance:
+            self.stdout.write(
+                "Access governance: units with liaisons and approvers, supervisors, area "
+                "leads, holidays, and a role request waiting in admin's inbox."
+            )
         self.stdout.write(
             self.style.SUCCESS(f"Log in at {LOGIN_URL} as {admin.primary_id} / {password}")
         )
