@@ -1,24 +1,33 @@
-"""Multi-row INSERTs for jobs that write hundreds of thousands of rows (SIS imports, their
-audit batches).
+"""Set-based writes for jobs that write hundreds of thousands of rows (SIS imports, their
+audit batches, bulk updates).
 
-Django's ``bulk_create`` prepares every value through the field machinery and, on SQLite,
-sends batches of a few dozen rows (it assumes the old 999-parameter limit); for an import
-that writes fifteen rows per user that costs several times the database's own work. Here the
-values are given as the database stores them (dict per row, keyed by column ``attname``),
-only JSON, date and time values are adapted, and each statement carries as many rows as the
-database's parameter limit allows. For tables without ``save()`` logic only: no signals, no
-``auto_now`` (give those values).
+Django's ``bulk_create`` prepares every value through the field machinery; on PostgreSQL
+Django's client-side binding then quotes every parameter of a multi-row INSERT in Python,
+and on SQLite it sends batches of a few dozen rows (it assumes the old 999-parameter limit).
+For an import that writes fifteen rows per user that costs several times the database's own
+work. Here the values are given as the database stores them (dict per row, keyed by column
+``attname``) and only JSON (and, on SQLite, date and time) values are adapted:
+
+* PostgreSQL: ``COPY … FROM STDIN`` (new primary keys, when asked for, are drawn from the
+  table's sequence beforehand, in one query);
+* SQLite (and rows that may clash with a unique constraint): multi-row INSERTs as long as
+  the parameter limit allows.
+
+``update_rows`` is the matching bulk UPDATE. For tables without ``save()`` logic only: no
+signals, no ``auto_now`` (give those values).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import connection, models
 
-_ADAPTED = (models.JSONField, models.DateField, models.DateTimeField)
+Adapter = Callable[[Any], Any]
 
 
 def _max_params() -> int:
@@ -29,30 +38,75 @@ def _max_params() -> int:
     return 65535
 
 
-def _column(field: models.Field[Any, Any]) -> tuple[str, Any, Callable[[Any], Any] | None]:
-    """(attname, default or a callable making one, value adapter or None)."""
+def _json(value: Any) -> Any:
+    return None if value is None else json.dumps(value)
+
+
+def _adapter(field: models.Field[Any, Any]) -> Adapter | None:
+    """How a value reaches the database driver; None when it goes as it is."""
+    if isinstance(field, models.JSONField) and field.encoder is None:
+        return _json
+    if isinstance(field, models.JSONField) or (
+        connection.vendor != "postgresql"
+        and isinstance(field, models.DateField | models.DateTimeField)
+    ):
+        return functools.partial(_prepared, field)
+    return None  # psycopg sends dates, times, numbers and text as they are
+
+
+def _prepared(field: models.Field[Any, Any], value: Any) -> Any:
+    return field.get_db_prep_save(value, connection)
+
+
+def _default(field: models.Field[Any, Any]) -> Any:
+    """The value of a column a row leaves out (a callable default is called per row)."""
     if field.has_default():
-        default: Any = field.default
-    elif field.null:
-        default = None
-    else:
-        default = ""
-    adapt = (
-        (lambda value, f=field: f.get_db_prep_save(value, connection))
-        if isinstance(field, _ADAPTED)
-        else None
-    )
-    return field.attname, default, adapt
+        return field.default
+    return None if field.null else ""
+
+
+_MISSING = object()
+
+
+def _values(
+    rows: Iterable[Mapping[str, Any]], fields: Sequence[models.Field[Any, Any]]
+) -> Iterable[list[Any]]:
+    defaults = [_default(f) for f in fields]
+    # Columns whose default is made per row (``dict``, ``list``, ``timezone.now``) and
+    # columns whose values need adapting: few, so handled after one pass over the row.
+    made = [(i, d) for i, d in enumerate(defaults) if callable(d)]
+    adapted = [(i, a) for i, f in enumerate(fields) if (a := _adapter(f)) is not None]
+    columns = [
+        (f.attname, _MISSING if callable(d) else d) for f, d in zip(fields, defaults, strict=True)
+    ]
+    for row in rows:
+        get = row.get
+        values = [get(name, default) for name, default in columns]
+        for i, make in made:
+            if values[i] is _MISSING:
+                values[i] = make()
+        for i, adapt in adapted:
+            values[i] = adapt(values[i])
+        yield values
 
 
 def insert_rows(
-    model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, returning_ids: bool = False
+    model: type[models.Model],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    returning_ids: bool = False,
+    ignore_conflicts: bool = False,
 ) -> list[int]:
-    """Insert ``rows``; with ``returning_ids``, the new primary keys in the rows' order."""
+    """Insert ``rows``; with ``returning_ids``, the new primary keys in the rows' order.
+    ``ignore_conflicts`` skips rows that clash with a unique constraint (the keys returned
+    are then those of the rows inserted)."""
     if not rows:
         return []
+    pk = model._meta.pk
+    assert pk is not None
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = [_column(f) for f in fields]
+    if connection.vendor == "postgresql" and not ignore_conflicts:
+        return _copy_rows(model, rows, fields, returning_ids)
     quote = connection.ops.quote_name
     # Table and column names come from the model, never from input; values are parameters.
     head = (
@@ -60,20 +114,95 @@ def insert_rows(
         f"({', '.join(quote(f.column) for f in fields)}) VALUES "
     )
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    tail = f" RETURNING {quote(model._meta.pk.column)}" if returning_ids else ""  # type: ignore[union-attr]
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    tail += f" RETURNING {quote(pk.column)}" if returning_ids else ""
     per_statement = max(1, min(2000, _max_params() // len(fields)))
     ids: list[int] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             batch = rows[start : start + per_statement]
-            params: list[Any] = []
-            for row in batch:
-                for name, default, adapt in columns:
-                    value = (
-                        row[name] if name in row else (default() if callable(default) else default)
-                    )
-                    params.append(adapt(value) if adapt is not None else value)
+            params = [value for values in _values(batch, fields) for value in values]
             cursor.execute(head + ", ".join([one] * len(batch)) + tail, params)
             if returning_ids:
                 ids.extend(row[0] for row in cursor.fetchall())
     return ids
+
+
+def _copy_rows(
+    model: type[models.Model],
+    rows: Sequence[Mapping[str, Any]],
+    fields: list[models.Field[Any, Any]],
+    returning_ids: bool,
+) -> list[int]:
+    quote = connection.ops.quote_name
+    table = model._meta.db_table
+    pk = model._meta.pk
+    assert pk is not None
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        if returning_ids:
+            # COPY returns nothing: take the keys from the table's sequence first, so that
+            # callers get them in the rows' order.
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, pk.column, len(rows)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            fields = [pk, *fields]
+            rows = [{pk.attname: id_, **row} for id_, row in zip(ids, rows, strict=True)]
+        names = ", ".join(quote(f.column) for f in fields)
+        with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+            for values in _values(rows, fields):
+                copy.write_row(values)
+    return ids
+
+
+def update_rows(
+    model: type[models.Model], updates: Sequence[tuple[int, Mapping[str, Any]]]
+) -> None:
+    """Apply ``(primary key, {column attname: value})`` pairs: one statement per set of
+    columns (PostgreSQL: ``UPDATE … FROM (VALUES …)``; SQLite: one prepared UPDATE run for
+    every row)."""
+    groups: dict[tuple[str, ...], list[tuple[int, Mapping[str, Any]]]] = {}
+    for pk, values in updates:
+        groups.setdefault(tuple(sorted(values)), []).append((pk, values))
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    pk_column = quote(meta.pk.column)  # type: ignore[union-attr]
+    with connection.cursor() as cursor:
+        for names, group in groups.items():
+            fields: list[models.Field[Any, Any]] = [
+                meta.get_field(name)  # type: ignore[misc]
+                for name in names
+            ]
+            columns = [quote(f.column) for f in fields]
+            pairs = [
+                [pk, *values]
+                for (pk, _), values in zip(
+                    group, _values((v for _, v in group), fields), strict=True
+                )
+            ]
+            if connection.vendor != "postgresql":
+                sets = ", ".join(f"{c} = %s" for c in columns)
+                cursor.executemany(
+                    f"UPDATE {table} SET {sets} WHERE {pk_column} = %s",  # noqa: S608
+                    [[*values, pk] for pk, *values in pairs],
+                )
+                continue
+            # VALUES columns arrive untyped: each is cast to its column's type.
+            sets = ", ".join(
+                f"{column} = v.c{i}::{field.db_type(connection)}"
+                for i, (column, field) in enumerate(zip(columns, fields, strict=True))
+            )
+            aliases = ", ".join(f"c{i}" for i in range(len(fields)))
+            one = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+            per_statement = max(1, min(2000, _max_params() // (len(fields) + 1)))
+            for start in range(0, len(pairs), per_statement):
+                batch = pairs[start : start + per_statement]
+                cursor.execute(
+                    f"UPDATE {table} SET {sets} FROM (VALUES "  # noqa: S608
+                    f"{', '.join([one] * len(batch))}) AS v(id, {aliases}) "
+                    f"WHERE {table}.{pk_column} = v.id",
+                    [value for pair in batch for value in pair],
+                )

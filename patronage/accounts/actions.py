@@ -177,9 +177,12 @@ def _index_names(user: User) -> None:
     )
 
 
+SEGMENTS = frozenset(Segment.values)
+
+
 def _check_segment(errors: Errors, user: User, segment_type: str) -> str:
     segment = segment_type or Segment.INTERNAL
-    if segment not in Segment.values:
+    if segment not in SEGMENTS:
         errors.add("segment_type", f"'{segment}' is neither Internal nor External.")
     elif segment == Segment.EXTERNAL and user.account_type != AccountType.EXTERNAL:
         errors.add("segment_type", "Only external users have external (SIS-owned) entries.")

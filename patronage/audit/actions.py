@@ -124,10 +124,10 @@ def record_many(events: list[dict[str, Any]]) -> None:
     now = timezone.now()
     rows = []
     for values in events:
-        changes = values["changes"]
-        if values["subject_id"] and changes:
-            changes = seal_changes(fernets[values["subject_id"]], changes)
-        rows.append({**values, "changes": changes, "occurred_at": now})
+        if values["subject_id"] and values["changes"]:
+            changes, sealed = seal_changes(fernets[values["subject_id"]], values["changes"])
+            values = {**values, "changes": changes, "details": {**values["details"], **sealed}}
+        rows.append({**values, "occurred_at": now})
     insert_rows(AuditEvent, rows)
 
 

@@ -20,6 +20,7 @@ Values are raw strings; ``sis.sync`` checks them with the same rules as every ot
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -118,7 +119,9 @@ def read_records(
 # --- Alma user XML ---------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=512)
 def _local(tag: Any) -> str:
+    """A tag without its namespace (``{ns}user`` → ``user``); a file has few distinct tags."""
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 

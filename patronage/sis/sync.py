@@ -63,7 +63,7 @@ from patronage.accounts.validation import (
 )
 from patronage.audit.actions import event, record_many
 from patronage.audit.context import Actor
-from patronage.bulk import insert_rows
+from patronage.bulk import insert_rows, update_rows
 from patronage.errors import ValidationFailed
 from patronage.organization.models import Library
 
@@ -71,6 +71,7 @@ from .formats import LIST_FIELDS, SIS_FIELDS, Record
 from .models import ImportProfile, MatchBy, MissingAction, Outcome
 
 MISSING = "Not in the full SIS sync."
+RECORD_TYPES = frozenset(RecordType.values)
 # A constant that no password hash ever equals (``check_password`` refuses it).
 UNUSABLE_PASSWORD = UNUSABLE_PASSWORD_PREFIX + "external-user"
 # Owner of a user toggled from internal to external: the next sync of any profile adopts it.
@@ -203,7 +204,7 @@ def clean_record(position: int, raw: Record, profile: ImportProfile) -> Clean:
     values["status"] = (values["status"] or UserStatus.ACTIVE).upper()
     values["gender"] = str(values["gender"]).upper()
     errors = Errors()
-    if values["record_type"] not in RecordType.values:
+    if values["record_type"] not in RECORD_TYPES:
         raise Rejected(f"Record type: '{values['record_type']}' is not one of STAFF, PUBLIC.")
     record_type = values["record_type"]
     general = clean_general(values, record_type=record_type, errors=errors)
@@ -839,16 +840,14 @@ def _entry_values(kind: str, entry: dict[str, Any]) -> dict[str, Any]:
 def _flush(writes: _Writes, result: ChunkResult, actor: Actor, now: datetime.datetime) -> None:
     if writes.new_users:
         _create_users(writes, result, actor, now)
-    for user_id, update in writes.user_updates:
-        User.objects.filter(pk=user_id).update(**update)
+    update_rows(User, writes.user_updates)
     for user_id, value, key in writes.primary_ids:
         UserIdentifier.objects.filter(user_id=user_id, is_primary=True).update(value=value, key=key)
     for kind, ids in writes.delete.items():
         if ids:
             ENTRY_MODELS[kind].objects.filter(pk__in=ids).delete()
     for kind, changed in writes.segment_changes.items():
-        for entry_id, values in changed:
-            ENTRY_MODELS[kind].objects.filter(pk=entry_id).update(**values)
+        update_rows(ENTRY_MODELS[kind], changed)
     for kind, rows in writes.create.items():
         insert_rows(ENTRY_MODELS[kind], rows)
     if writes.retokenise:

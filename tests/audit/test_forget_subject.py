@@ -4,6 +4,7 @@ forgetting them destroys it, the History tab shows "(erased)" and the chain stil
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 from django.urls import reverse
 
 from patronage.accounts import actions
@@ -70,3 +71,21 @@ def test_another_persons_history_is_untouched(renamed, admin):
     forget_subject(actor=actor_for(admin), user_id=renamed.pk)
     event = AuditEvent.objects.get(verb="user.updated", subject=other)
     assert changes_of(event) == [{"field": "last_name", "old": "Smith", "new": "Smithe"}]
+
+
+def test_an_events_values_are_sealed_once_and_older_per_change_tokens_still_read(renamed, admin):
+    event = AuditEvent.objects.get(verb="user.updated", subject=renamed)
+    assert event.changes == [{"field": "last_name"}] and "sealed_changes" in event.details
+    # Events recorded before the values were sealed together carry one token per change.
+    fernet = Fernet(bytes(SubjectKey.objects.get(subject_id=renamed.pk).key))
+    older = AuditEvent.objects.create(
+        actor_label="system",
+        channel="cli",
+        verb="user.updated",
+        object_type="user",
+        subject=renamed,
+        changes=[{"field": "first_name", "sealed": fernet.encrypt(b'["Jane", "Janet"]').decode()}],
+    )
+    assert changes_of(older) == [{"field": "first_name", "old": "Jane", "new": "Janet"}]
+    forget_subject(actor=actor_for(admin), user_id=renamed.pk)
+    assert changes_of(older)[0]["old"] == changes_of(event)[0]["old"] == "(erased)"
