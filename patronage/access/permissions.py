@@ -100,7 +100,10 @@ class Permission(models.TextChoices):
     FINES_DISPUTE = "fines:fee:dispute", "Put fines and fees in dispute and restore them"
     FINES_EXPORT = "fines:fee:export", "Export fines and fees to the bursar"
     FULFILLMENT_LOAN_VIEW = "fulfillment:loan:view", "See users' loans and loan history"
-    FULFILLMENT_ITEMS = "fulfillment:item:manage", "Add items (barcode, title, location)"
+    FULFILLMENT_ITEMS = (
+        "fulfillment:item:manage",
+        "Add and correct items (barcode, title, location)",
+    )
     USERS_MANAGE_PROXIES = "users:proxy:manage", "Add and remove proxy-for relations"
     # Acquisitions, invoices, funds
     ACQ_PURCHASING = "acquisitions:po_line:manage", "Purchase, receive and activate materials"

@@ -101,19 +101,32 @@ def barcode_key(barcode: str) -> str:
     return barcode.strip().casefold()
 
 
+def _item_fields(
+    actor: Actor, barcode: str, title: str, library: Library, item: Item | None = None
+) -> None:
+    """The checks an item's fields pass, new or changed: a barcode no other item has, a
+    title, and a library the actor keeps items in."""
+    errors = Errors()
+    others = Item.objects.exclude(pk=item.pk) if item is not None else Item.objects.all()
+    if not (barcode or "").strip():
+        errors.add("barcode", "Enter the item's barcode.")
+    elif others.filter(key=barcode_key(barcode)).exists():
+        errors.add("barcode", "Another item has this barcode.")
+    if not (title or "").strip():
+        errors.add("title", "Enter the title.")
+    if actor.user is not None and not can(
+        actor.user, Permission.FULFILLMENT_ITEMS, Item(library=library)
+    ):
+        errors.add("library", f"You do not keep the items of {library}: choose a library of yours.")
+    errors.raise_if_any()
+
+
 @transaction.atomic
 def create_item(
     *, actor: Actor, barcode: str, title: str, library: Library, location: str = ""
 ) -> Item:
     require(actor, Permission.FULFILLMENT_ITEMS)
-    errors = Errors()
-    if not (barcode or "").strip():
-        errors.add("barcode", "Enter the item's barcode.")
-    elif Item.objects.filter(key=barcode_key(barcode)).exists():
-        errors.add("barcode", "Another item has this barcode.")
-    if not (title or "").strip():
-        errors.add("title", "Enter the title.")
-    errors.raise_if_any()
+    _item_fields(actor, barcode, title, library)
     item = Item.objects.create(
         barcode=barcode.strip(),
         key=barcode_key(barcode),
@@ -122,6 +135,40 @@ def create_item(
         location=_text(location, 100),
     )
     record(actor=actor, verb="item.created", obj=item, details={"barcode": item.barcode})
+    return item
+
+
+def _item_values(item: Item) -> dict[str, Any]:
+    return {
+        "barcode": item.barcode,
+        "title": item.title,
+        "library": item.library.code,
+        "location": item.location,
+    }
+
+
+@transaction.atomic
+def update_item(
+    *, actor: Actor, item: Item, barcode: str, title: str, library: Library, location: str = ""
+) -> Item:
+    """Correct an item's barcode, title, library or location. An item of a library outside
+    the actor's scope is not theirs to change (404); moving it to one is refused (422)."""
+    require(actor, Permission.FULFILLMENT_ITEMS, item)
+    item = Item.objects.select_for_update().select_related("library").get(pk=item.pk)
+    _item_fields(actor, barcode, title, library, item)
+    before = _item_values(item)
+    item.barcode, item.key = barcode.strip(), barcode_key(barcode)
+    item.title, item.library, item.location = _text(title, 500), library, _text(location, 100)
+    item.save()
+    changes = diff(before, _item_values(item))
+    if changes:
+        record(
+            actor=actor,
+            verb="item.updated",
+            obj=item,
+            changes=changes,
+            details={"barcode": item.barcode},
+        )
     return item
 
 

@@ -27,6 +27,7 @@ from .models import (
     CirculationSettings,
     Fee,
     FeeType,
+    Item,
     Loan,
     ProxyRelation,
     Receipt,
@@ -400,28 +401,76 @@ def blocks_in_force(request: HttpRequest, user_id: Id) -> list[dict[str, Any]]:
     return [block_out(block) for block in selectors.effective_blocks(_user(request, user_id))]
 
 
+def _item_library(library_id: int) -> Library:
+    library = Library.objects.filter(pk=library_id).first()
+    if library is None:
+        raise ValidationFailed({"library": "Unknown library."}, code="unknown_library")
+    return library
+
+
+def item_out(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "barcode": item.barcode,
+        "title": item.title,
+        "library": item.library_id,
+        "location": item.location,
+    }
+
+
+@router.get(
+    "/items",
+    response={200: list[ItemOut], **error_responses()},
+    summary="Items of the caller's libraries",
+)
+@permission_required(Permission.FULFILLMENT_ITEMS)
+def list_items(request: HttpRequest, search: str = "") -> list[dict[str, Any]]:
+    """``search``: a barcode (exact, any case) or words of the title; at most 500 items."""
+    return [item_out(i) for i in selectors.visible_items(acting_user(request), search[:200])[:500]]
+
+
+@router.get(
+    "/items/{item_id}",
+    response={200: ItemOut, **error_responses(404)},
+    summary="One item",
+)
+@permission_required(Permission.FULFILLMENT_ITEMS)
+def get_item(request: HttpRequest, item_id: Id) -> dict[str, Any]:
+    return item_out(selectors.get_item(acting_user(request), item_id))
+
+
 @router.post("/items", response={CREATED: ItemOut, **error_responses()}, summary="Add an item")
 @permission_required(Permission.FULFILLMENT_ITEMS)
 def create_item(request: HttpRequest, payload: ItemIn) -> Status[Any]:
-    library = _library(payload.library)
-    assert library is not None
+    """In a library the caller keeps items in (else 422 on ``library``)."""
     item = actions.create_item(
         actor=_actor(request),
         barcode=payload.barcode,
         title=payload.title,
-        library=library,
+        library=_item_library(payload.library),
         location=payload.location,
     )
-    return Status(
-        CREATED,
-        {
-            "id": item.pk,
-            "barcode": item.barcode,
-            "title": item.title,
-            "library": item.library_id,
-            "location": item.location,
-        },
+    return Status(CREATED, item_out(item))
+
+
+@router.put(
+    "/items/{item_id}",
+    response={200: ItemOut, **error_responses(404)},
+    summary="Change an item's barcode, title, library or location",
+)
+@permission_required(Permission.FULFILLMENT_ITEMS)
+def update_item(request: HttpRequest, item_id: Id, payload: ItemIn) -> dict[str, Any]:
+    """Another library's item is a 404; moving an item to a library outside the caller's
+    scope, or to a barcode another item has, a 422."""
+    item = actions.update_item(
+        actor=_actor(request),
+        item=selectors.get_item(acting_user(request), item_id),
+        barcode=payload.barcode,
+        title=payload.title,
+        library=_item_library(payload.library),
+        location=payload.location,
     )
+    return item_out(item)
 
 
 @router.get(

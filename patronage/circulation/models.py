@@ -162,6 +162,16 @@ class Item(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.barcode})"
 
+    def scope_keys(self) -> frozenset[ScopeKey]:
+        # Items belong to their library: its staff (at any of its desks) keep them.
+        return frozenset({(IN_LIBRARY, self.library_id)})
+
+    @classmethod
+    def restrict_to_libraries(
+        cls, queryset: models.QuerySet[Any], libraries: set[int]
+    ) -> models.QuerySet[Any]:
+        return queryset.filter(library_id__in=libraries)
+
 
 def desk_scope_keys(desk: CirculationDesk) -> frozenset[ScopeKey]:
     """Work done at a desk: covered by a grant at that desk or at its library (not desk B's)."""

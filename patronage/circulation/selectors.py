@@ -16,6 +16,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -37,6 +38,7 @@ from .models import (
     CirculationSettings,
     Fee,
     FeeEntry,
+    Item,
     Loan,
     ProxyRelation,
     UserGroupPolicy,
@@ -276,6 +278,24 @@ def get_loan(reader: User | None, loan_id: int, permission: Permission) -> Loan:
     if loan is None:
         raise NotFound("No such loan.", code="loan_not_found")
     return loan
+
+
+def visible_items(reader: User | None, search: str = "") -> QuerySet[Item]:
+    """The items of the libraries the reader keeps items in; ``search``: a barcode (exact,
+    any case) or words of the title."""
+    items = restrict(Item.objects.select_related("library"), reader, Permission.FULFILLMENT_ITEMS)
+    search = search.strip()
+    if search:
+        items = items.filter(Q(key=search.casefold()) | Q(title__icontains=search))
+    return items
+
+
+def get_item(reader: User | None, item_id: int) -> Item:
+    """An item the reader keeps (another library's is a 404)."""
+    item = visible_items(reader).filter(pk=item_id).first() if 0 < item_id < 2**63 else None
+    if item is None:
+        raise NotFound("No such item.", code="item_not_found")
+    return item
 
 
 def get_desk(desk_id: Any) -> CirculationDesk:

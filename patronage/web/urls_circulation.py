@@ -3,6 +3,7 @@
 from django.urls import URLPattern, path
 
 from .views import circulation as views
+from .views import circulation_config as config
 
 urlpatterns: list[URLPattern] = [
     path("users/<int:pk>/fees/", views.user_fees, name="user_fees"),
@@ -27,4 +28,20 @@ urlpatterns: list[URLPattern] = [
     ),
     path("users/<int:pk>/delete/", views.user_deletion, name="user_deletion"),
     path("circulation/returns/", views.returns, name="returns"),
+    path("circulation/items/", config.items, name="items"),
+    path("circulation/items/<int:item_id>/", config.item_edit, name="item_edit"),
+    path("circulation/config/", config.circulation_config, name="circulation_config"),
+    path("circulation/config/settings/", config.settings_save, name="circulation_settings_save"),
+    path(
+        "circulation/config/policies/<str:user_group>/",
+        config.policy_save,
+        name="circulation_policy_save",
+    ),
+    path("circulation/config/fee-types/", config.fee_type_save, name="fee_type_save"),
+    path("circulation/config/waive-reasons/", config.waive_reason_save, name="waive_reason_save"),
+    path(
+        "circulation/config/waive-limits/<str:role_code>/",
+        config.waive_limit_save,
+        name="waive_limit_save",
+    ),
 ]

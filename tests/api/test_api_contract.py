@@ -86,7 +86,15 @@ OPERATIONS: list[tuple[str, str, Any, Permission]] = [
     ("POST", "/users/{user}/fees/{fee}/item", {"barcode": "I0001"}, P.FINES_CREATE),
     ("POST", "/users/{user}/fees/export", None, P.FINES_EXPORT),
     ("GET", "/users/{user}/blocks-in-force", None, P.USERS_VIEW_DETAILS),
+    ("GET", "/items", None, P.FULFILLMENT_ITEMS),
+    ("GET", "/items/{item}", None, P.FULFILLMENT_ITEMS),
     ("POST", "/items", {"barcode": "I9", "title": "T", "library": 1}, P.FULFILLMENT_ITEMS),
+    (
+        "PUT",
+        "/items/{item}",
+        {"barcode": "I9", "title": "T", "library": 1},
+        P.FULFILLMENT_ITEMS,
+    ),
     ("GET", "/users/{user}/loans", None, P.FULFILLMENT_LOAN_VIEW),
     ("POST", "/users/{user}/loans", {"barcode": "I0001", "desk": 1}, P.FULFILLMENT_LOANS),
     ("POST", "/loans/{loan}/renew", None, P.FULFILLMENT_LOANS),
@@ -250,6 +258,7 @@ def ids_of(owner: Any, **overrides: Any) -> dict[str, Any]:
         "contact": 1,  # looked up
         "steward": 1,
         "holiday": 1,
+        "item": 1,  # refused before the item is looked up
     }
     return {**values, **overrides}
 
