@@ -15,6 +15,7 @@ from patronage.approvals.api import router as approvals_router
 from patronage.approvals.directory_api import router as directory_router
 from patronage.circulation.api import router as circulation_router
 from patronage.privacy.api import router as privacy_router
+from patronage.privacy.personal_data_api import router as personal_data_router
 from patronage.sis.api import router as sis_router
 
 __all__ = ["api", "permission_required"]
@@ -34,4 +35,5 @@ api.add_router("", circulation_router, tags=["patron services"])
 api.add_router("", approvals_router, tags=["access governance"])
 api.add_router("", directory_router, tags=["access governance"])
 api.add_router("", privacy_router, tags=["privacy"])
+api.add_router("", personal_data_router, tags=["privacy"])
 api.add_router("", sis_router, tags=["sis"])

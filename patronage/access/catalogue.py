@@ -139,6 +139,8 @@ ROLE_TYPES = [
                     P.FULFILLMENT_REQUESTS,
                     P.FULFILLMENT_MARK_MISSING,
                     P.FULFILLMENT_WORK_ORDERS,
+                    # Seed 002: "activated for users with a Circulation Desk role by default".
+                    P.PRIVACY_PERSONAL_DATA_LETTER,
                 ],
             ),
             (
@@ -288,6 +290,8 @@ USER_MANAGEMENT = [
     P.FINES_VIEW,
     P.FINES_WAIVE,
     P.FULFILLMENT_LOAN_VIEW,
+    P.PRIVACY_PERSONAL_DATA_EXPORT,
+    P.PRIVACY_PERSONAL_DATA_LETTER,
 ]
 
 # Legal process is between the Privacy Officer and counsel (seed 000): not IT's business.
@@ -361,6 +365,7 @@ ADMINISTRATION = [
             P.REPORTS_ACCESS,
             P.PRIVACY_ACCESS_LOG,
             P.PRIVACY_LEGAL_REQUEST,
+            P.PRIVACY_PERSONAL_DATA_EXPORT,
             P.AUDIT_VERIFY,
             P.ACKNOWLEDGEMENTS_REPORT,
         ],

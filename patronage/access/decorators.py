@@ -18,6 +18,9 @@ from .checks import can
 from .permissions import Permission
 
 PUBLIC = "public"  # declared on the few views anyone may open (log-in page, health)
+# Declared on the views of one's own account (``/my/``): any signed-in person, about
+# themself only -- no permission, since what they show is the viewer's own data.
+SIGNED_IN = "signed_in"
 
 
 def requires(
@@ -73,3 +76,16 @@ def requires_any(
         return wrapper
 
     return decorate
+
+
+def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A view of the signed-in person's own account: sign-in required, no permission."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    wrapper.required_permission = SIGNED_IN  # type: ignore[attr-defined]
+    return wrapper

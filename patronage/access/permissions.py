@@ -41,6 +41,14 @@ class Permission(models.TextChoices):
     )
     AUDIT_VERIFY = "audit:trail:verify", "Verify the audit trail's hash chain"
     AUDIT_ARCHIVE = "audit:trail:archive", "Archive (export, then remove) old audit events"
+    PRIVACY_PERSONAL_DATA_EXPORT = (
+        "privacy:personal_data:export",
+        "Export everything held about a user (personal data: JSON, XML, letter, PDF)",
+    )
+    PRIVACY_PERSONAL_DATA_LETTER = (
+        "privacy:personal_data:send_letter",
+        "Send the Personal Information Letter (the user's data, e-mailed to them)",
+    )
     # Roles, logins and API keys (seed 001, 003)
     ROLES_VIEW = "access:grant:view", "See who holds which roles"
     ROLES_GRANT = "access:grant:manage", "Grant and revoke roles, change login models"

@@ -27,6 +27,8 @@ from patronage.api_support import NO_NUL, acting_user, permission_required
 from patronage.audit.context import Channel
 from patronage.circulation import deletion
 from patronage.errors import Conflict, DomainError
+from patronage.privacy import personal_data as personal_data_export
+from patronage.privacy.personal_data_alma import ALMA_NODE, alma_value
 
 from . import errors, query, schema, services, users
 from .auth import USAGE_ATTR, AlmaKeyAuth, key_auth, read_key_auth
@@ -628,15 +630,19 @@ def get_attachment(
 @operation(
     "GET",
     "/users/{user_id}/personal-data",
-    Permission.USERS_VIEW_DETAILS,
+    Permission.PRIVACY_PERSONAL_DATA_EXPORT,
     summary="Get user - data portability",
 )
 def personal_data(
     request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique"
 ) -> HttpResponse:
+    """The privacy app's personal-data export, in Alma's object (an export in the access log)."""
     user = _user(request, user_id, user_id_type)
-    value = services.personal_data(request, acting_user(request), user)
-    return answer(request, schema.PERSONAL_DATA, value)
+    actor = users.actor_of(request)
+    data = personal_data_export.export_data(actor=actor, user=user)
+    response = answer(request, ALMA_NODE, alma_value(data))
+    personal_data_export.record_export(actor, user, "alma")
+    return response
 
 
 # --- what Patronage does not have yet: valid empty lists, Alma's "not supported" --------------

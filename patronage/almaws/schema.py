@@ -238,7 +238,6 @@ LOGIN_EVENT = obj(
 LOGIN_EVENTS = Node(
     "login_events", "object", children=(listing(LOGIN_EVENT),), attrs=(("total_record_count", int),)
 )
-PERSONAL_DATA = obj("user_personal_data", USER, LOANS, FEES, ATTACHMENTS)
 
 
 def empty_list(name: str) -> Node:

@@ -426,25 +426,3 @@ def login_event_object(event: AuditEvent) -> dict[str, Any]:
         if event.verb != "auth.login"
         else "",
     }
-
-
-def personal_data(request: HttpRequest, viewer: User | None, user: User) -> dict[str, Any]:
-    """Everything Patronage holds about the user that this API can show: the record, loans
-    (current and past), fines and fees, attachments (without their content)."""
-    from .users import user_object  # the user object is the first part
-
-    fees = with_entries(visible_fees(viewer, user))
-    loans = visible_loans(viewer, user).order_by("loaned_at", "id")
-    attachments = selectors.attachments_of(viewer, user)
-    return {
-        "user": user_object(request, viewer, user),
-        "item_loans": {
-            "item_loan": [loan_object(request, user, loan) for loan in loans],
-            "total_record_count": loans.count(),
-        },
-        "fees": fees_object(request, user, fees),
-        "attachments": {
-            "attachment": [attachment_object(request, user, a) for a in attachments],
-            "total_record_count": attachments.count(),
-        },
-    }

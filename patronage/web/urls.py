@@ -84,5 +84,6 @@ urlpatterns = [
     path("", include("patronage.web.urls_circulation")),
     path("", include("patronage.web.urls_approvals")),
     path("", include("patronage.web.urls_privacy")),
+    path("", include("patronage.web.urls_personal_data")),
     path("", include("patronage.web.urls_sis")),
 ]

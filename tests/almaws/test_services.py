@@ -10,6 +10,7 @@ import pytest
 
 from patronage.access.authentication import record_login
 from patronage.audit.context import Channel
+from patronage.audit.models import AuditEvent
 from patronage.circulation.choices import FeeStatus
 from patronage.circulation.models import Fee, Loan
 from tests.almaws.conftest import AlmaClient, error_code, key_for
@@ -250,12 +251,29 @@ def test_attachment_refusals(admin_alma, patron):
 # --- personal data, unsupported lists, staff logins ------------------------------------------
 
 
-def test_personal_data_holds_the_record_loans_fees_and_attachments(admin_alma, patron):
+def test_personal_data_is_the_privacy_export_in_almas_object(admin, admin_alma, patron):
     add_fee(admin_alma, "2.00")
     body = admin_alma.get("/users/pat01/personal-data").json_body
     assert body["user"]["primary_id"] == "pat01"
     assert body["fees"]["total_record_count"] == 1
+    assert body["fees"]["fee"][0]["transaction"][0]["type"]["value"] == "CREATED"
     assert body["item_loans"]["total_record_count"] == 0
+    xml = AlmaClient(key_for(admin), as_json=False).get("/users/pat01/personal-data").xml
+    assert xml.tag == "user_personal_data"
+    # The first answer is in the access log the second one shows.
+    assert xml.findtext("access_events/access_event/access_type") == "exported"
+    events = AuditEvent.objects.filter(verb="user.exported", subject=patron)
+    assert [(e.actor_id, e.channel, e.details["format"]) for e in events] == [
+        (admin.pk, "api", "alma"),
+        (admin.pk, "api", "alma"),
+    ]
+
+
+def test_personal_data_needs_the_export_permission(patron):
+    viewer = make_staff("FULFILLMENT_OPERATOR_EXTENDED_PLUS", primary_id="plus1")
+    refused = AlmaClient(key_for(viewer)).get("/users/pat01/personal-data")
+    assert refused.status_code == 403
+    assert not AuditEvent.objects.filter(verb="user.exported").exists()
 
 
 @pytest.mark.parametrize("what", ["requests", "deposits", "purchase-requests"])

@@ -9,13 +9,15 @@ from django.shortcuts import redirect, render
 from patronage.access.checks import can
 from patronage.access.decorators import public
 from patronage.access.permissions import Permission
+from patronage.accounts.choices import RecordType
 
 from ..common import staff
 
 
 @public
 def home(request: HttpRequest) -> HttpResponse:
-    """Send staff to the first page their roles open; tell those without any what to do."""
+    """Send staff to the first page their roles open, patrons to their own account; tell staff
+    without any role what to do."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     user = staff(request)
@@ -25,4 +27,6 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("web:code_tables")
     if can(user, Permission.CONFIG_USER_SETTINGS):
         return redirect("web:user_settings")
+    if user.record_type != RecordType.STAFF:
+        return redirect("web:my_account")  # a patron: their own account
     return render(request, "web/home.html")
