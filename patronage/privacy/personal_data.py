@@ -31,10 +31,18 @@ from django.utils import timezone
 from patronage.access.checks import require
 from patronage.access.models import RoleGrant
 from patronage.access.permissions import Permission
-from patronage.accounts.choices import AccountType, CodeTable, Gender, RecordType, UserStatus
-from patronage.accounts.models import CodeTableEntry, Email, User
+from patronage.accounts.choices import CodeTable
+from patronage.accounts.models import Email, User
 from patronage.almaws.formats import to_xml
-from patronage.almaws.users import ADDRESS_FIELDS
+from patronage.almaws.users import (
+    ADDRESS_FIELDS,
+    CHOICE_FIELDS,
+    CODE_FIELDS,
+    DATE_FIELDS,
+    TEXT_FIELDS,
+    Descriptions,
+)
+from patronage.almaws.users import _choice as choice
 from patronage.approvals.acknowledgements import require_acknowledgement
 from patronage.audit.actions import record
 from patronage.audit.context import Actor
@@ -55,78 +63,30 @@ CONTENT_TYPES = {
 }
 LETTER = "personal_information_letter"
 LETTER_SUBJECT = "Your personal information held by the library"
-# The general fields of the record, in the order of the General tab; code-table fields carry
-# their description, fixed-choice fields their label.
-RECORD_CODES = {
-    "user_title": CodeTable.USER_TITLE,
-    "user_group": CodeTable.USER_GROUP,
-    "job_category": CodeTable.JOB_CATEGORY,
-    "campus_code": CodeTable.CAMPUS,
-    "preferred_language": CodeTable.LANGUAGE,
-    "cataloger_level": CodeTable.CATALOGER_LEVEL,
-}
-RECORD_CHOICES: dict[str, Any] = {
-    "record_type": RecordType,
-    "account_type": AccountType,
-    "gender": Gender,
-    "status": UserStatus,
-}
-RECORD_TEXT = (
-    "primary_id",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "pref_first_name",
-    "pref_middle_name",
-    "pref_last_name",
-    "pref_name_suffix",
-    "job_description",
-    "web_site_url",
-    "external_id",
-)
-RECORD_DATES = (
-    "birth_date",
-    "status_date",
-    "expiry_date",
-    "purge_date",
-    "last_patron_activity_date",
-)
+# The general fields of the record, as the Alma user object has them (``almaws.users``):
+# code-table fields carry their description, fixed-choice fields their label.
+RECORD_CODES = CODE_FIELDS
+RECORD_CHOICES = CHOICE_FIELDS
+RECORD_TEXT = TEXT_FIELDS
+RECORD_DATES = (*DATE_FIELDS, "status_date", "last_patron_activity_date")
 
 
-class Codes:
-    """Code-table descriptions for one export, read once."""
-
-    def __init__(self) -> None:
-        self._by_table: dict[str, dict[str, str]] = {}
-        for table, code, description in CodeTableEntry.objects.values_list(
-            "table", "code", "description"
-        ):
-            self._by_table.setdefault(table, {})[code] = description
-
-    def __call__(self, table: str, code: str) -> dict[str, str]:
-        return {"code": code, "description": self._by_table.get(table, {}).get(code, "")}
-
-
-def _choice(enum: Any, code: str) -> dict[str, str]:
-    return {"code": code, "description": str(dict(enum.choices).get(code, "")) if code else ""}
-
-
-def _record(user: User, codes: Codes) -> dict[str, Any]:
+def _record(user: User, codes: Descriptions) -> dict[str, Any]:
     out: dict[str, Any] = {
         name: getattr(user, name)
         for name in (*RECORD_TEXT, *RECORD_DATES, "created_at", "updated_at")
     }
     out["full_name"] = user.display_name
-    out.update({name: _choice(enum, getattr(user, name)) for name, enum in RECORD_CHOICES.items()})
+    out.update({name: choice(enum, getattr(user, name)) for name, enum in RECORD_CHOICES.items()})
     out.update({name: codes(table, getattr(user, name)) for name, table in RECORD_CODES.items()})
     out["library_notices"] = [codes(CodeTable.PATRON_LETTER, c) for c in user.library_notices]
     out["resource_sharing_libraries"] = [
-        {"code": lib.code, "description": lib.name} for lib in user.rs_libraries.order_by("code")
+        {"value": lib.code, "desc": lib.name} for lib in user.rs_libraries.order_by("code")
     ]
     return out
 
 
-def _contact(user: User, codes: Codes) -> dict[str, Any]:
+def _contact(user: User, codes: Descriptions) -> dict[str, Any]:
     def common(entry: Any, table: str) -> dict[str, Any]:
         return {
             "types": [codes(table, t) for t in entry.types],
@@ -163,7 +123,7 @@ def _owner(entry: Any) -> str:
     return entry.owner.name if entry.owner_id else ""
 
 
-def _library_entries(user: User, codes: Codes) -> dict[str, list[dict[str, Any]]]:
+def _library_entries(user: User, codes: Descriptions) -> dict[str, list[dict[str, Any]]]:
     return {
         "notes": [
             {
@@ -202,8 +162,8 @@ def _fees(user: User) -> list[dict[str, Any]]:
     return [
         {
             "id": fee.pk,
-            "type": {"code": fee.fee_type.code, "description": fee.fee_type.description},
-            "status": _choice(FeeStatus, fee.status),
+            "type": {"value": fee.fee_type.code, "desc": fee.fee_type.description},
+            "status": choice(FeeStatus, fee.status),
             "original_amount": fee.original_amount,
             "balance": money(fee.balance),  # type: ignore[attr-defined]
             "currency": fee.currency,
@@ -215,9 +175,9 @@ def _fees(user: User) -> list[dict[str, Any]]:
             "barcode": fee.item.barcode if fee.item else "",
             "transactions": [
                 {
-                    "kind": _choice(EntryKind, entry.kind),
+                    "kind": choice(EntryKind, entry.kind),
                     "amount": entry.amount,
-                    "method": _choice(PaymentMethod, entry.method),
+                    "method": choice(PaymentMethod, entry.method),
                     "reason": entry.reason,
                     "comment": entry.comment,
                     "created_at": entry.created_at,
@@ -253,7 +213,7 @@ def _proxies(user: User) -> dict[str, list[dict[str, Any]]]:
         return {
             "primary_id": other.primary_id,
             "name": other.display_name,
-            "kind": _choice(ProxyKind, r.kind),
+            "kind": choice(ProxyKind, r.kind),
             "valid_from": r.valid_from,
             "valid_until": r.valid_until,
         }
@@ -316,7 +276,7 @@ def _access_log(user: User) -> list[dict[str, Any]]:
 def build(user: User) -> dict[str, Any]:
     """Everything held about ``user``, as Python values (dates, decimals): the one source of
     every format."""
-    codes = Codes()
+    codes = Descriptions()
     return {
         "generated_at": timezone.now(),
         "record": _record(user, codes),

@@ -44,16 +44,12 @@ ALMA_NODE = alma_formats.obj(
 )
 
 
-def _alma_code(value: dict[str, str]) -> dict[str, str]:
-    return {"value": value["code"], "desc": value["description"]}
-
-
 def _alma_user(data: dict[str, Any]) -> dict[str, Any]:
     rec = data["record"]
     contact = data["contact"]
     value: dict[str, Any] = {name: rec[name] for name in RECORD_TEXT}
     value.update({name: alma_date(rec[name]) for name in RECORD_DATES})
-    value.update({name: _alma_code(rec[name]) for name in (*RECORD_CHOICES, *RECORD_CODES)})
+    value.update({name: rec[name] for name in (*RECORD_CHOICES, *RECORD_CODES)})
     value["full_name"] = rec["full_name"]
     value["contact_info"] = {
         "address": [
@@ -63,7 +59,7 @@ def _alma_user(data: dict[str, Any]) -> dict[str, Any]:
                 "address_note": a["address_note"],
                 "start_date": alma_date(a["start_date"]),
                 "end_date": alma_date(a["end_date"]),
-                "address_type": [_alma_code(t) for t in a["types"]],
+                "address_type": [t for t in a["types"]],
                 "preferred": a["preferred"],
             }
             for a in contact["addresses"]
@@ -72,7 +68,7 @@ def _alma_user(data: dict[str, Any]) -> dict[str, Any]:
             {
                 "email_address": e["address"],
                 "description": e["description"],
-                "email_type": [_alma_code(t) for t in e["types"]],
+                "email_type": [t for t in e["types"]],
                 "preferred": e["preferred"],
             }
             for e in contact["emails"]
@@ -80,7 +76,7 @@ def _alma_user(data: dict[str, Any]) -> dict[str, Any]:
         "phone": [
             {
                 "phone_number": p["number"],
-                "phone_type": [_alma_code(t) for t in p["types"]],
+                "phone_type": [t for t in p["types"]],
                 "preferred": p["preferred"],
                 "preferred_sms": p["preferred_sms"],
             }
@@ -88,7 +84,7 @@ def _alma_user(data: dict[str, Any]) -> dict[str, Any]:
         ],
     }
     value["user_identifier"] = [
-        {"id_type": _alma_code(i["type"]), "value": i["value"], "note": i["note"]}
+        {"id_type": i["type"], "value": i["value"], "note": i["note"]}
         for i in data["identifiers"]
         if not i["primary"]
     ]
@@ -103,8 +99,8 @@ def _alma_user(data: dict[str, Any]) -> dict[str, Any]:
     ]
     value["user_block"] = [
         {
-            "block_type": _alma_code(b["type"]),
-            "block_description": _alma_code(b["type"]),
+            "block_type": b["type"],
+            "block_description": b["type"],
             "block_status": b["status"],
             "block_note": b["note"],
             "created_date": alma_datetime(b["created_at"]),
@@ -114,7 +110,7 @@ def _alma_user(data: dict[str, Any]) -> dict[str, Any]:
     ]
     value["user_note"] = [
         {
-            "note_type": _alma_code(n["type"]),
+            "note_type": n["type"],
             "note_text": n["text"],
             "user_viewable": True,
             "created_date": alma_datetime(n["created_at"]),
@@ -123,8 +119,8 @@ def _alma_user(data: dict[str, Any]) -> dict[str, Any]:
     ]
     value["user_statistic"] = [
         {
-            "statistic_category": _alma_code(s["category"]),
-            "category_type": _alma_code(s["category_type"]),
+            "statistic_category": s["category"],
+            "category_type": s["category_type"],
             "statistic_note": s["note"],
         }
         for s in data["statistics"]
@@ -132,13 +128,8 @@ def _alma_user(data: dict[str, Any]) -> dict[str, Any]:
     value["proxy_for_user"] = [
         {"primary_id": p["primary_id"], "full_name": p["name"]} for p in data["proxy_for"]
     ]
-    value["rs_library"] = [
-        {"code": {"value": lib["code"], "desc": lib["description"]}}
-        for lib in rec["resource_sharing_libraries"]
-    ]
-    value["library_notice"] = [
-        {"code": _alma_code(n), "value": True} for n in rec["library_notices"]
-    ]
+    value["rs_library"] = [{"code": lib} for lib in rec["resource_sharing_libraries"]]
+    value["library_notice"] = [{"code": n, "value": True} for n in rec["library_notices"]]
     return value
 
 
@@ -148,8 +139,8 @@ def _alma_fees(data: dict[str, Any]) -> dict[str, Any]:
         "fee": [
             {
                 "id": str(f["id"]),
-                "type": _alma_code(f["type"]),
-                "status": _alma_code(f["status"]),
+                "type": f["type"],
+                "status": f["status"],
                 "balance": float(f["balance"]),
                 "original_amount": float(f["original_amount"]),
                 "creation_time": alma_datetime(f["created_at"]),
@@ -160,12 +151,12 @@ def _alma_fees(data: dict[str, Any]) -> dict[str, Any]:
                 "barcode": {"value": f["barcode"]} if f["barcode"] else None,
                 "transaction": [
                     {
-                        "type": _alma_code(t["kind"]),
+                        "type": t["kind"],
                         "amount": float(abs(t["amount"])),
                         "reason": {"value": t["reason"], "desc": ""},
                         "comment": t["comment"],
                         "transaction_time": alma_datetime(t["created_at"]),
-                        "payment_method": _alma_code(t["method"]),
+                        "payment_method": t["method"],
                     }
                     for t in f["transactions"]
                 ],
@@ -173,7 +164,7 @@ def _alma_fees(data: dict[str, Any]) -> dict[str, Any]:
             for f in fees
         ],
         "total_record_count": len(fees),
-        "total_sum": float(sum(f["balance"] for f in fees if f["status"]["code"] != "CLOSED")),
+        "total_sum": float(sum(f["balance"] for f in fees if f["status"]["value"] != "CLOSED")),
         "currency": fees[0]["currency"] if fees else None,
     }
 
@@ -218,7 +209,7 @@ def alma_value(data: dict[str, Any]) -> dict[str, Any]:
             {
                 "primary_id": p["primary_id"],
                 "full_name": p["name"],
-                "proxy_type": _alma_code(p["kind"]),
+                "proxy_type": p["kind"],
                 "start_date": alma_date(p["valid_from"]),
                 "end_date": alma_date(p["valid_until"]),
             }

@@ -35,7 +35,7 @@ def _text(value: Any) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, dict):  # a code with its description
-        return value["description"] or value["code"]
+        return value["desc"] or value["value"]
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
@@ -74,7 +74,7 @@ def _fee_rows(fees: list[dict[str, Any]]) -> list[tuple[str, ...]]:
                 _text(fee["status"]),
                 "; ".join(
                     f"{_text(t['created_at'])} {_text(t['kind'])} {t['amount']}"
-                    + (f" ({_text(t['method'])})" if t["method"]["code"] else "")
+                    + (f" ({_text(t['method'])})" if t["method"]["value"] else "")
                     for t in fee["transactions"]
                 ),
             )
@@ -82,83 +82,107 @@ def _fee_rows(fees: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     return rows
 
 
+# The parts of the letter after the record: title, where the entries are in the data, and
+# (column heading, entry key) for each column.
+TABLES: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
+    ("Identifiers", "identifiers", (("Type", "type"), ("Value", "value"), ("Note", "note"))),
+    (
+        "Addresses",
+        "contact.addresses",
+        (("Address", "text"), ("Types", "types"), ("Preferred", "preferred")),
+    ),
+    (
+        "E-mail addresses",
+        "contact.emails",
+        (("Address", "address"), ("Types", "types"), ("Preferred", "preferred")),
+    ),
+    (
+        "Phone numbers",
+        "contact.phones",
+        (("Number", "number"), ("Types", "types"), ("Preferred", "preferred")),
+    ),
+    (
+        "Notes",
+        "notes",
+        (("Date", "created_at"), ("Type", "type"), ("Note", "text"), ("Library", "library")),
+    ),
+    (
+        "Statistics",
+        "statistics",
+        (("Category", "category"), ("Type", "category_type"), ("Note", "note")),
+    ),
+    (
+        "Blocks",
+        "blocks",
+        (
+            ("Since", "created_at"),
+            ("Type", "type"),
+            ("Status", "status"),
+            ("Note", "note"),
+            ("Until", "expiry_date"),
+        ),
+    ),
+    (
+        "Loans and loan history",
+        "loans",
+        (
+            ("Loaned", "loaned_at"),
+            ("Title", "title"),
+            ("Barcode", "barcode"),
+            ("Library", "library"),
+            ("Due", "due_at"),
+            ("Returned", "returned_at"),
+        ),
+    ),
+    ("You may borrow for", "proxy_for", ()),
+    ("May borrow for you", "proxies", ()),
+    ("Roles", "roles", (("Role", "name"), ("Scope", "scope"), ("Until", "valid_until"))),
+    (
+        "Attachments",
+        "attachments",
+        (("Date", "created_at"), ("Name", "name"), ("Note", "note")),
+    ),
+    (
+        "Who looked at your record",
+        "access_log",
+        (
+            ("When", "occurred_at"),
+            ("Who", "by"),
+            ("What", "what"),
+            ("Channel", "channel"),
+            ("Reason", "reason"),
+        ),
+    ),
+)
+PROXY_COLUMNS = (
+    ("Primary ID", "primary_id"),
+    ("Name", "name"),
+    ("Kind", "kind"),
+    ("From", "valid_from"),
+    ("Until", "valid_until"),
+)
+FEE_COLUMNS = ("Date", "Type", "Amount", "Balance", "Status", "Transactions")
+
+
+def _entries(data: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    value: Any = data
+    for key in where.split("."):
+        value = value[key]
+    return value  # type: ignore[no-any-return]
+
+
 def letter_sections(data: dict[str, Any]) -> list[Section]:
-    contact = data["contact"]
-    return [
+    sections = [
         Section("Your record", ("Field", "Value"), _record_rows(data["record"])),
-        Section(
-            "Identifiers",
-            ("Type", "Value", "Note"),
-            _rows(data["identifiers"], ("type", "value", "note")),
-        ),
-        Section(
-            "Addresses",
-            ("Address", "Types", "Preferred"),
-            _rows(contact["addresses"], ("text", "types", "preferred")),
-        ),
-        Section(
-            "E-mail addresses",
-            ("Address", "Types", "Preferred"),
-            _rows(contact["emails"], ("address", "types", "preferred")),
-        ),
-        Section(
-            "Phone numbers",
-            ("Number", "Types", "Preferred"),
-            _rows(contact["phones"], ("number", "types", "preferred")),
-        ),
-        Section(
-            "Notes",
-            ("Date", "Type", "Note", "Library"),
-            _rows(data["notes"], ("created_at", "type", "text", "library")),
-        ),
-        Section(
-            "Statistics",
-            ("Category", "Type", "Note"),
-            _rows(data["statistics"], ("category", "category_type", "note")),
-        ),
-        Section(
-            "Blocks",
-            ("Since", "Type", "Status", "Note", "Until"),
-            _rows(data["blocks"], ("created_at", "type", "status", "note", "expiry_date")),
-        ),
-        Section(
-            "Fines and fees",
-            ("Date", "Type", "Amount", "Balance", "Status", "Transactions"),
-            _fee_rows(data["fees"]),
-        ),
-        Section(
-            "Loans and loan history",
-            ("Loaned", "Title", "Barcode", "Library", "Due", "Returned"),
-            _rows(
-                data["loans"], ("loaned_at", "title", "barcode", "library", "due_at", "returned_at")
-            ),
-        ),
-        Section(
-            "You may borrow for",
-            ("Primary ID", "Name", "Kind", "From", "Until"),
-            _rows(data["proxy_for"], ("primary_id", "name", "kind", "valid_from", "valid_until")),
-        ),
-        Section(
-            "May borrow for you",
-            ("Primary ID", "Name", "Kind", "From", "Until"),
-            _rows(data["proxies"], ("primary_id", "name", "kind", "valid_from", "valid_until")),
-        ),
-        Section(
-            "Roles",
-            ("Role", "Scope", "Until"),
-            _rows(data["roles"], ("name", "scope", "valid_until")),
-        ),
-        Section(
-            "Attachments",
-            ("Date", "Name", "Note"),
-            _rows(data["attachments"], ("created_at", "name", "note")),
-        ),
-        Section(
-            "Who looked at your record",
-            ("When", "Who", "What", "Channel", "Reason"),
-            _rows(data["access_log"], ("occurred_at", "by", "what", "channel", "reason")),
-        ),
+        Section("Fines and fees", FEE_COLUMNS, _fee_rows(data["fees"])),
     ]
+    for title, where, columns in TABLES:
+        columns = columns or PROXY_COLUMNS
+        names = tuple(name for _, name in columns)
+        sections.append(
+            Section(title, tuple(h for h, _ in columns), _rows(_entries(data, where), names))
+        )
+    return sections
 
 
 def render_pdf(data: dict[str, Any]) -> bytes:

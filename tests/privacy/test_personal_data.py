@@ -117,7 +117,7 @@ def test_everything_held_is_in_the_data_and_internal_notes_are_not(patron):
     ]
     (fee,) = data["fees"]
     assert str(fee["balance"]) == "5.00"
-    assert [t["kind"]["code"] for t in fee["transactions"]] == ["CREATED", "PAYMENT"]
+    assert [t["kind"]["value"] for t in fee["transactions"]] == ["CREATED", "PAYMENT"]
     assert [p["primary_id"] for p in data["proxy_for"]] == ["sponsor1"]
     assert [p["primary_id"] for p in data["proxies"]] == ["helper1"]
     assert [(e["by"], e["what"], e["reason"]) for e in data["access_log"]] == [

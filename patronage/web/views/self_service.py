@@ -33,7 +33,6 @@ def _page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse
         "data": data,
         "current_loans": [loan for loan in loans if loan["returned_at"] is None],
         "past_loans": [loan for loan in loans if loan["returned_at"] is not None],
-        "open_fees": [f for f in data["fees"] if f["status"]["code"] != "CLOSED"],
         "formats": FORMAT_LABELS,
         **extra,
     }
