@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
@@ -53,6 +53,7 @@ from .models import (
     MatchBy,
     MissingAction,
     Outcome,
+    RunKind,
     RunStatus,
     SeenUser,
 )
@@ -448,8 +449,13 @@ def execute_run(
     return apply_run(run_id=run_id, progress=applying)
 
 
+def imports() -> QuerySet[ImportRun]:
+    """SIS import runs (bulk updates are runs too: ``patronage.sis.bulk_update``)."""
+    return ImportRun.objects.filter(kind=RunKind.SIS_IMPORT)
+
+
 def get_run(run_id: int) -> ImportRun:
-    run = ImportRun.objects.select_related("profile").filter(pk=run_id).first()
+    run = imports().select_related("profile").filter(pk=run_id).first()
     if run is None:
         raise NotFound(f"There is no run {run_id}.", code="run_not_found")
     return run

@@ -112,7 +112,7 @@ class RunsQuery(Schema):
 @permission_required(Permission.SIS_IMPORT_RUN)
 def list_runs(request: HttpRequest, query: Query[RunsQuery]) -> list[dict[str, Any]]:
     """The latest runs first."""
-    runs = ImportRun.objects.select_related("profile")[: query.limit]
+    runs = actions.imports().select_related("profile")[: query.limit]
     return [run_out(run) for run in runs]
 
 

@@ -152,6 +152,7 @@ class Outcome(models.TextChoices):
     UPDATED = "updated", "Updated"
     REJECTED = "rejected", "Rejected"
     DEACTIVATED = "deactivated", "Missing from the SIS"
+    SENT = "sent", "E-mail sent"  # bulk messaging
 
 
 class ImportItem(models.Model):
@@ -188,3 +189,24 @@ class SeenUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}: {self.user_id}"
+
+
+class SavedSearch(models.Model):
+    """A named user search (the Find and Manage Users filters) that its owner runs bulk
+    updates on. Only the filters are kept: a bulk run evaluates them when it starts, with the
+    runner's view of users (``patronage.sis.bulk_update``)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)
+    filters = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="sis_saved_search_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -16,7 +16,7 @@ from patronage.access.permissions import Permission
 from patronage.accounts import selectors
 from patronage.errors import NotFound, ValidationFailed
 from patronage.sis import actions as sis_actions
-from patronage.sis.models import ImportProfile, ImportRun, Outcome
+from patronage.sis.models import ImportProfile, Outcome
 
 from ..common import INVALID, actor, domain_errors, is_partial, staff
 from .details import render_details
@@ -73,7 +73,7 @@ def runs(request: HttpRequest) -> HttpResponse:
     """The latest runs, and the form that starts one from uploaded files."""
     context: dict[str, Any] = {
         "nav": "sis",
-        "runs": ImportRun.objects.select_related("profile")[:50],
+        "runs": sis_actions.imports().select_related("profile")[:50],
         "profiles": ImportProfile.objects.all(),
         "values": {},
     }

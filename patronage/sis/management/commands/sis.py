@@ -77,7 +77,7 @@ class Command(PatronageCommand):
             raise CommandError(refusal(exc)) from None
 
     def _run(self, run_id: int) -> ImportRun:
-        run = ImportRun.objects.select_related("profile").filter(pk=run_id).first()
+        run = actions.imports().select_related("profile").filter(pk=run_id).first()
         if run is None:
             raise CommandError(f"There is no run {run_id}.")
         return run
@@ -158,7 +158,7 @@ class Command(PatronageCommand):
             csv.writer(self.stdout).writerows(actions.report_rows(run))
 
     def do_runs(self, options: dict[str, Any]) -> None:
-        for run in ImportRun.objects.select_related("profile")[:20]:
+        for run in actions.imports().select_related("profile")[:20]:
             self.stdout.write(
                 f"{run.pk:>6}  {run.created_at:%Y-%m-%d %H:%M}  {run.get_kind_display():<12} "
                 f"{run.profile.code if run.profile else '-':<16} {run.status:<10} "
