@@ -17,6 +17,7 @@ from patronage.circulation.api import router as circulation_router
 from patronage.privacy.api import router as privacy_router
 from patronage.privacy.personal_data_api import router as personal_data_router
 from patronage.sis.api import router as sis_router
+from patronage.sis.bulk_api import router as bulk_router
 
 __all__ = ["api", "permission_required"]
 
@@ -37,3 +38,4 @@ api.add_router("", directory_router, tags=["access governance"])
 api.add_router("", privacy_router, tags=["privacy"])
 api.add_router("", personal_data_router, tags=["privacy"])
 api.add_router("", sis_router, tags=["sis"])
+api.add_router("", bulk_router, tags=["bulk update"])

@@ -163,7 +163,11 @@ class ItemsQuery(Schema):
 def run_items(request: HttpRequest, run_id: Id, query: Query[ItemsQuery]) -> dict[str, Any]:
     """The report's rows: created, updated (with the changes), rejected (file, line, reason)
     and deactivated users, in file order; ``outcome`` narrows to one kind."""
-    run = actions.get_run(run_id)
+    return items_page(actions.get_run(run_id), query)
+
+
+def items_page(run: ImportRun, query: ItemsQuery) -> dict[str, Any]:
+    """One page of a run's report rows (imports and bulk updates alike)."""
     items = run.items.order_by("record", "id")
     if query.outcome:
         items = items.filter(outcome=query.outcome)

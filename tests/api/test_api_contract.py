@@ -193,6 +193,18 @@ OPERATIONS: list[tuple[str, str, Any, Permission]] = [
     ("POST", "/sis/runs/{run}/resume", None, P.SIS_IMPORT_RUN),
     ("GET", "/sis/runs/{run}/items", None, P.SIS_IMPORT_RUN),
     ("GET", "/sis/runs/{run}/report", None, P.SIS_IMPORT_RUN),
+    # Bulk update and messaging (tests/sis/test_bulk_api.py covers them in depth)
+    ("GET", "/bulk/searches", None, P.USERS_BULK_UPDATE),
+    ("POST", "/bulk/searches", {"name": "Grads"}, P.USERS_BULK_UPDATE),
+    ("GET", "/bulk/searches/{search}", None, P.USERS_BULK_UPDATE),
+    ("PATCH", "/bulk/searches/{search}", {"name": "Grads"}, P.USERS_BULK_UPDATE),
+    ("DELETE", "/bulk/searches/{search}", None, P.USERS_BULK_UPDATE),
+    ("GET", "/bulk/runs", None, P.USERS_BULK_UPDATE),
+    ("POST", "/bulk/runs", {"ids": ["x"], "operation": {"type": "add_note"}}, P.USERS_BULK_UPDATE),
+    ("GET", "/bulk/runs/{run}", None, P.USERS_BULK_UPDATE),
+    ("POST", "/bulk/runs/{run}/resume", None, P.USERS_BULK_UPDATE),
+    ("GET", "/bulk/runs/{run}/items", None, P.USERS_BULK_UPDATE),
+    ("GET", "/bulk/runs/{run}/report", None, P.USERS_BULK_UPDATE),
     # The access log and the legal-process register (tests/privacy covers them in depth)
     ("GET", "/privacy/access-log/patrons/{user}", None, P.PRIVACY_ACCESS_LOG),
     ("GET", "/privacy/access-log/staff/{user}", None, P.PRIVACY_ACCESS_LOG),
@@ -252,6 +264,7 @@ def ids_of(owner: Any, **overrides: Any) -> dict[str, Any]:
         "line": 1,
         "profile": 1,  # refused before the profile is looked up
         "run": 1,  # refused before the run is looked up
+        "search": 1,  # refused before the saved search is looked up
         "legal": 1,  # refused before the request is looked up
         "document": 1,
         "unit": 1,  # the directory: refused before the unit, contact, lead or holiday is
