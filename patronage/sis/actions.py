@@ -303,12 +303,7 @@ def _apply_next_chunk(
 ) -> int | None:
     with transaction.atomic():
         _commit_without_waiting_for_disk()
-        chunk = (
-            ImportChunk.objects.select_for_update(skip_locked=True)
-            .filter(run=run, done=False)
-            .order_by("seq")
-            .first()
-        )
+        chunk = next_pending_chunk(run)
         if chunk is None:
             return None
         records = [(p, r) for p, r in json.loads(zlib.decompress(bytes(chunk.payload or b"")))]
@@ -342,6 +337,16 @@ def _commit_without_waiting_for_disk() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def next_pending_chunk(run: ImportRun) -> ImportChunk | None:
+    """Lock the run's next chunk no other worker holds (imports and bulk updates alike)."""
+    return (
+        ImportChunk.objects.select_for_update(skip_locked=True)
+        .filter(run=run, done=False)
+        .order_by("seq")
+        .first()
+    )
 
 
 def _apply_records(

@@ -66,7 +66,7 @@ from patronage.audit.context import Actor, Channel
 from patronage.errors import Conflict, DomainError, NotFound, ValidationFailed
 from patronage.organization.models import Library
 
-from .actions import CHUNK_SIZE, COUNTERS, Progress, _store_chunk
+from .actions import CHUNK_SIZE, COUNTERS, Progress, _store_chunk, next_pending_chunk
 from .models import ImportChunk, ImportItem, ImportRun, Outcome, RunKind, RunStatus, SavedSearch
 
 # General fields a bulk update may set (Alma's "Update/Notify Users" job: user group, dates,
@@ -643,12 +643,7 @@ def apply_bulk(*, run_id: int, progress: Progress | None = None) -> ImportRun:
 
 def _apply_next_chunk(run: ImportRun, actor: Actor) -> int | None:
     with transaction.atomic():
-        chunk = (
-            ImportChunk.objects.select_for_update(skip_locked=True)
-            .filter(run=run, done=False)
-            .order_by("seq")
-            .first()
-        )
+        chunk = next_pending_chunk(run)
         if chunk is None:
             return None
         counts = {"updated": 0, "unchanged": 0, "rejected": 0}
