@@ -224,3 +224,29 @@ def test_the_deletion_dialog(user_manager, operator, desk, patron):
 
 def test_only_user_managers_see_the_deletion_dialog(operator, patron):
     assert login(operator).get(f"/users/{patron.pk}/delete/").status_code == 403
+
+
+def test_a_fine_links_to_the_loan_behind_it(operator, manager, desk, patron, policy):
+    import datetime
+
+    from django.utils import timezone
+
+    from tests.factories import actor_for
+
+    item = make_item(desk.library, title="Middlemarch")
+    loan = actions.check_out(
+        actor=actor_for(operator), user=patron, barcode=item.barcode, desk=desk
+    )
+    Loan.objects.filter(pk=loan.pk).update(
+        loaned_at=timezone.now() - datetime.timedelta(days=20),
+        due_at=timezone.now() - datetime.timedelta(days=3),
+    )
+    actions.return_item(actor=actor_for(operator), barcode=item.barcode, desk=desk)
+    link = f'href="/users/{patron.pk}/loans/#loan-{loan.pk}"'
+    client = login(manager)
+    assert link in client.get(f"/users/{patron.pk}/fees/").content.decode()
+    # The link lands on the loan, in the history of the loans tab.
+    assert f'<tr id="loan-{loan.pk}">' in client.get(f"/users/{patron.pk}/loans/").content.decode()
+    # A desk operator does not see loan history (patron details): no link to a returned loan.
+    fees = login(operator).get(f"/users/{patron.pk}/fees/").content.decode()
+    assert link not in fees and f"loan {loan.pk}" in fees

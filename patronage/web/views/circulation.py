@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from patronage.access.checks import can
 from patronage.access.decorators import requires
 from patronage.access.permissions import Permission
 from patronage.accounts import selectors as user_selectors
@@ -56,8 +57,13 @@ def _subject(request: HttpRequest, pk: int) -> User:
 
 def _fees_context(viewer: User, user: User) -> dict[str, Any]:
     fees = list(selectors.visible_fees(viewer, user))
+    # The loan behind a fee is shown on the Loans tab: open loans to whoever sees loans, the
+    # returned ones (loan history) only to those who see patron details too.
+    loans_shown = can(viewer, Permission.FULFILLMENT_LOAN_VIEW)
+    history_shown = loans_shown and user_selectors.may_see_details(viewer)
     for fee in fees:
         fee.key = str(fee.pk)  # type: ignore[attr-defined]  # names its row's forms
+        fee.loan_link = fee.loan_id and (history_shown or (loans_shown and fee.accruing))  # type: ignore[attr-defined]
         fee.shown_balance = -fee.balance if fee.fee_type.is_credit else fee.balance  # type: ignore[attr-defined]
         fee.shown_original = (  # type: ignore[attr-defined]
             -fee.original_amount if fee.fee_type.is_credit else fee.original_amount
