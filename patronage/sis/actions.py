@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import itertools
 import json
+import logging
 import os
 import shutil
+import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -27,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -36,12 +39,13 @@ from patronage.access.checks import require
 from patronage.access.permissions import Permission
 from patronage.accounts.actions import require_change
 from patronage.accounts.choices import AccountType, RecordType, Segment
-from patronage.accounts.models import User
+from patronage.accounts.models import User, identifier_key
 from patronage.accounts.validation import cached_tables
 from patronage.audit.actions import diff, record
 from patronage.audit.context import Actor, Channel
 from patronage.bulk import insert_rows
 from patronage.errors import Conflict, NotFound, ValidationFailed
+from patronage.ops.metrics import IMPORTED
 
 from .formats import SIS_FIELDS, FileProblem, check_mapping, read_records
 from .models import (
@@ -69,6 +73,9 @@ from .sync import (
 # Records per chunk: per transaction, per checkpoint, per unit of parallel work.
 CHUNK_SIZE = int(os.environ.get("PATRONAGE_SIS_CHUNK_SIZE", "1000"))
 Progress = Callable[[int], None]
+# Times in a row a chunk is taken again after the database connection failed.
+CHUNK_RETRIES = 3
+logger = logging.getLogger(__name__)
 
 # --- profiles --------------------------------------------------------------------------------
 
@@ -237,21 +244,25 @@ def read_run(*, run_id: int, progress: Progress | None = None) -> ImportRun:
         run.files, profile.file_format, profile.csv_mapping, profile.csv_delimiter
     )
     try:
-        for position, raw in enumerate(records, start=1):
-            if position <= already:
-                continue
-            buffer.append((position, raw))
-            if len(buffer) == CHUNK_SIZE:
-                _store_chunk(run, seq, buffer)
+        with _PrimaryIds() as primary_ids:
+            for position, raw in enumerate(records, start=1):
+                buffer.append((position, raw))
+                if position <= already:  # stored before a crash: only remember its ID
+                    if len(buffer) == CHUNK_SIZE or position == already:
+                        primary_ids.add(buffer)
+                        buffer = []
+                    continue
+                if len(buffer) == CHUNK_SIZE:
+                    _store_chunk(run, seq, primary_ids.add(buffer))
+                    seq += 1
+                    if progress:
+                        progress(len(buffer))
+                    buffer = []
+            if buffer:
+                _store_chunk(run, seq, primary_ids.add(buffer))
                 seq += 1
                 if progress:
                     progress(len(buffer))
-                buffer = []
-        if buffer:
-            _store_chunk(run, seq, buffer)
-            seq += 1
-            if progress:
-                progress(len(buffer))
     except FileProblem as exc:
         _fail(run, str(exc))
         raise ValidationFailed({"files": str(exc)}, code="malformed_file") from exc
@@ -260,6 +271,69 @@ def read_run(*, run_id: int, progress: Progress | None = None) -> ImportRun:
     )
     run.refresh_from_db()
     return run
+
+
+class _PrimaryIds:
+    """The primary IDs read so far in a run, in a temporary table of the reading connection
+    (flat memory whatever the run's size). A record repeating one is marked rejected as it
+    is stored, so the first record wins and the dry run, the real run and any number of
+    workers report the repeat alike, wherever the chunks' boundaries fall."""
+
+    TABLE = "sis_read_primary_ids"
+
+    def __enter__(self) -> _PrimaryIds:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.TABLE} "
+                "(key TEXT PRIMARY KEY, source TEXT NOT NULL, line INTEGER)"
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+
+    def add(self, records: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
+        """Remember the records' primary IDs; mark those read before as rejected."""
+        keyed = [
+            (identifier_key(str(raw["general"].get("primary_id") or "")), raw)
+            for _, raw in records
+            if not raw.get("error")
+        ]
+        keyed = [(key, raw) for key, raw in keyed if key]
+        if not keyed:
+            return records
+        with connection.cursor() as cursor:
+            # Table and column names are constants; values are parameters.
+            cursor.execute(
+                f"INSERT INTO {self.TABLE} (key, source, line) VALUES "  # noqa: S608
+                + ", ".join(["(%s, %s, %s)"] * len(keyed))
+                + " ON CONFLICT (key) DO NOTHING RETURNING key",
+                [v for key, raw in keyed for v in (key, raw["source"], raw.get("line"))],
+            )
+            new = {row[0] for row in cursor.fetchall()}
+            claimed: set[str] = set()
+            repeated = []
+            for key, raw in keyed:
+                if key in new and key not in claimed:
+                    claimed.add(key)
+                else:
+                    repeated.append((key, raw))
+            if repeated:
+                keys = sorted({key for key, _ in repeated})
+                cursor.execute(
+                    f"SELECT key, source, line FROM {self.TABLE} "  # noqa: S608
+                    f"WHERE key IN ({', '.join(['%s'] * len(keys))})",
+                    keys,
+                )
+                first = {key: (source, line) for key, source, line in cursor.fetchall()}
+                for key, raw in repeated:
+                    source, line = first[key]
+                    raw["error"] = (
+                        f"The primary ID appears twice (first at line {line} of {source})."
+                    )
+        return records
 
 
 def _store_chunk(run: ImportRun, seq: int, records: list[tuple[int, dict[str, Any]]]) -> None:
@@ -291,8 +365,25 @@ def apply_run(*, run_id: int, progress: Progress | None = None) -> ImportRun:
     assert profile is not None
     actor = run_actor(run)
     track_seen = profile.full_sync and profile.missing_action != MissingAction.NOTHING
+    failures = 0
     with cached_tables():
-        while (size := _apply_next_chunk(run, profile, actor, track_seen)) is not None:
+        while True:
+            try:
+                size = _apply_next_chunk(run, profile, actor, track_seen)
+            except (OperationalError, InterfaceError) as exc:
+                # The connection died (a failover, a killed backend) or the database gave up
+                # on the transaction (deadlock, serialization): the chunk rolled back whole,
+                # so it is simply taken again, on a fresh connection.
+                failures += 1
+                if failures > CHUNK_RETRIES or connection.in_atomic_block:
+                    raise
+                logger.warning("%s: chunk not applied (%s); retrying", run.job, exc)
+                connection.close()
+                time.sleep(0.5 * failures)
+                continue
+            failures = 0
+            if size is None:
+                break
             if progress:
                 progress(size)
     return finish_run(run_id=run_id)
@@ -316,6 +407,8 @@ def _apply_next_chunk(
                 ignore_conflicts=True,
             )
         ImportChunk.objects.filter(pk=chunk.pk).update(done=True, payload=None)
+        if not run.dry_run:
+            transaction.on_commit(functools.partial(_count_imported, result))
         ImportRun.objects.filter(pk=run.pk).update(
             records_done=F("records_done") + chunk.size,
             created=F("created") + result.created,
@@ -324,6 +417,14 @@ def _apply_next_chunk(
             rejected=F("rejected") + result.rejected,
         )
         return chunk.size
+
+
+def _count_imported(result: ChunkResult) -> None:
+    """Import throughput for Prometheus (``patronage_import_records_total``), once the
+    chunk is committed; a dry run imports nothing and is not counted."""
+    for outcome in ("created", "updated", "unchanged", "rejected"):
+        if count := getattr(result, outcome):
+            IMPORTED.labels(outcome).inc(count)
 
 
 def _commit_without_waiting_for_disk() -> None:

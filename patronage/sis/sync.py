@@ -385,7 +385,6 @@ def _apply_chunk(
 ) -> ChunkResult:
     result = ChunkResult()
     cleans: list[Clean] = []
-    first_at: dict[str, Clean] = {}
     for position, raw in records:
         try:
             clean = clean_record(position, raw, profile)
@@ -400,15 +399,6 @@ def _apply_chunk(
                 str(exc),
             )
             continue
-        if (earlier := first_at.get(clean.key)) is not None:
-            _reject_clean(
-                result,
-                run_id,
-                clean,
-                f"The primary ID appears twice (first at line {earlier.line}).",
-            )
-            continue
-        first_at[clean.key] = clean
         cleans.append(clean)
     if not cleans:
         return result

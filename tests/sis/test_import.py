@@ -6,12 +6,14 @@ import csv
 import io
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from patronage.accounts import actions as accounts
 from patronage.accounts.models import User, UserIdentifier
 from patronage.audit.models import AuditEvent
 from patronage.audit.shredding import Opener
 from patronage.errors import NotFound, ValidationFailed
+from patronage.sis import actions as sis_actions
 from patronage.sis.actions import report_rows, save_profile, start_import
 from patronage.sis.models import ImportItem, Outcome, RunStatus
 from tests.factories import SYSTEM, make_user
@@ -242,6 +244,86 @@ def test_a_dry_run_reports_everything_and_writes_nothing(profile, tmp_path):
     assert User.objects.count() == users
     assert _user("s1").user_group == "UNDERGRAD"
     assert AuditEvent.objects.exclude(verb__startswith="sis_run.").count() == events
+
+
+@pytest.mark.parametrize("chunk_size", [2, 1000], ids=["across chunks", "in one chunk"])
+def test_a_repeated_primary_id_is_counted_alike_by_the_dry_run_and_the_real_run(
+    profile, tmp_path, monkeypatch, chunk_size
+):
+    monkeypatch.setattr(sis_actions, "CHUNK_SIZE", chunk_size)
+    path = users_file(
+        tmp_path / "a.xml",
+        user_xml("s1"),
+        user_xml("s2"),
+        user_xml("s3"),
+        user_xml("S1", user_group="GRAD"),  # primary IDs compare case-insensitively
+    )
+    dry = run_import([path], dry_run=True)
+    real = run_import([path])
+    counted = [(r.created, r.updated, r.unchanged, r.rejected) for r in (dry, real)]
+    assert counted == [(3, 0, 0, 1), (3, 0, 0, 1)]
+    for run in (dry, real):
+        rejected = run.items.get(outcome=Outcome.REJECTED)
+        assert (rejected.primary_id, rejected.line) == ("S1", 6)
+        assert rejected.reason == "The primary ID appears twice (first at line 3 of a.xml)."
+    assert _user("s1").user_group == "UNDERGRAD"  # the first record is the one applied
+
+
+def test_reading_resumed_after_a_crash_still_knows_the_primary_ids_read_before(
+    profile, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(sis_actions, "CHUNK_SIZE", 2)
+    path = users_file(tmp_path / "a.xml", *(user_xml(f"s{n}") for n in (1, 2, 3, 4, 1, 5, 6)))
+    store = sis_actions._store_chunk
+
+    def killed_at_the_third_chunk(run, seq, records):
+        if seq == 2:
+            raise RuntimeError("killed")
+        store(run, seq, records)
+
+    monkeypatch.setattr(sis_actions, "_store_chunk", killed_at_the_third_chunk)
+    run = start_import(actor=SYSTEM, profile_code="registrar", paths=[path])
+    with pytest.raises(RuntimeError):
+        sis_actions.read_run(run_id=run.pk)
+    monkeypatch.setattr(sis_actions, "_store_chunk", store)
+    run = sis_actions.execute_run(run_id=run.pk)
+    assert (run.records_done, run.created, run.rejected) == (7, 6, 1)
+    rejected = run.items.get(outcome=Outcome.REJECTED)
+    assert (rejected.line, rejected.reason) == (
+        7,
+        "The primary ID appears twice (first at line 3 of a.xml).",
+    )
+
+
+def test_imported_records_are_counted_for_prometheus_once_their_chunk_commits(
+    profile, tmp_path, client, settings, django_capture_on_commit_callbacks
+):
+    settings.METRICS_TOKEN = "scrape-secret-1234"
+    settings.SECURE_SSL_REDIRECT = False
+
+    def counted() -> dict[str, float]:
+        page = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret-1234"})
+        return {
+            sample.labels["outcome"]: sample.value
+            for family in text_string_to_metric_families(page.content.decode())
+            for sample in family.samples
+            if sample.name == "patronage_import_records_total"
+        }
+
+    path = users_file(
+        tmp_path / "a.xml", user_xml("s1"), user_xml("s2"), user_xml("s3", user_group="X")
+    )
+    before = counted()
+    with django_capture_on_commit_callbacks(execute=True):
+        run_import([path], dry_run=True)  # imports nothing: not counted
+        run_import([path])
+        run_import([path])
+    after = counted()
+    gained = {
+        k: after.get(k, 0) - before.get(k, 0)
+        for k in ("created", "updated", "unchanged", "rejected")
+    }
+    assert gained == {"created": 2, "updated": 0, "unchanged": 2, "rejected": 2}
 
 
 def test_the_report_downloads_as_csv(profile, tmp_path):
