@@ -33,6 +33,8 @@ from .schemas import (
     AdministratorApprovalIn,
     DecisionIn,
     HolderOut,
+    PolicyIn,
+    PolicyOut,
     PrivacyFormOut,
     RequestIn,
     RequestOut,
@@ -511,6 +513,21 @@ def policy(request: HttpRequest) -> Any:
         "acknowledged_until": acknowledgements.valid_until(viewer),
         "required": acknowledgements.acknowledgement_required(viewer),
     }
+
+
+@router.post(
+    "/confidentiality-policy",
+    response={CREATED: PolicyOut, **error_responses()},
+    summary="Publish a new version of the confidentiality policy",
+)
+@permission_required(Permission.DIRECTORY_MANAGE)
+def publish_policy(request: HttpRequest, payload: PolicyIn) -> Any:
+    """From the first publication on, holders of patron lookup must acknowledge the current
+    version every period; a new version asks everyone anew."""
+    published = acknowledgement_actions.publish_policy(
+        actor=_actor(request), title=payload.title, text=payload.text
+    )
+    return Status(CREATED, published)
 
 
 @router.post(

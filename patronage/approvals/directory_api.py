@@ -1,6 +1,7 @@
 """The access-governance directory under /api/v1/directory/: units with their login liaisons
 and approvers, the functional-area leads of each role type and the system administrators,
-staff placements (unit and supervisor), and the holiday calendar.
+staff placements (unit and supervisor), the holiday calendar, and the privacy & security
+forms.
 
 Every staff login (``access:request:file``) may read units, leads and holidays: they say whom
 to ask and who decides. Placements (who supervises whom) and every change need
@@ -26,13 +27,15 @@ from patronage.errors import NotFound, ValidationFailed
 from patronage.organization.models import Library
 
 from . import directory_actions
-from .models import Holiday, Placement, Steward, Unit, UnitContact
+from .models import Holiday, Placement, PrivacyFormText, Steward, Unit, UnitContact
 from .schemas import (
     ContactIn,
     HolidayIn,
     HolidayOut,
     PlacementIn,
     PlacementOut,
+    PrivacyFormIn,
+    PublishedFormOut,
     StewardIn,
     StewardOut,
     UnitIn,
@@ -342,3 +345,34 @@ def remove_holiday(request: HttpRequest, holiday_id: Id) -> Status[None]:
         raise NotFound("No such holiday.", code="holiday_not_found")
     directory_actions.remove_holiday(actor=_actor(request), holiday=holiday)
     return Status(NO_CONTENT, None)
+
+
+# --- the published texts -------------------------------------------------------------------------
+
+
+@router.get(
+    "/privacy-forms",
+    response={200: list[PublishedFormOut], **error_responses()},
+    summary="Every published version of the privacy & security forms",
+)
+@permission_required(Permission.REQUESTS_FILE)
+def list_privacy_forms(request: HttpRequest, variant: str = "") -> Any:
+    """Newest first; ``variant``: STAFF or STUDENT only."""
+    forms = PrivacyFormText.objects.order_by("variant", "-version")
+    if variant:
+        forms = forms.filter(variant=variant.strip().upper())
+    return list(forms)
+
+
+@router.post(
+    "/privacy-forms",
+    response={CREATED: PublishedFormOut, **error_responses()},
+    summary="Publish a new version of a privacy & security form",
+)
+@permission_required(Permission.DIRECTORY_MANAGE)
+def publish_privacy_form(request: HttpRequest, payload: PrivacyFormIn) -> Any:
+    """Signatures of older versions no longer count for new requests."""
+    form = directory_actions.publish_privacy_form(
+        actor=_actor(request), variant=payload.variant, title=payload.title, text=payload.text
+    )
+    return Status(CREATED, form)

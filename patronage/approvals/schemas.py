@@ -11,7 +11,7 @@ from pydantic import Field
 from patronage.access.models import LoginModel, ScopeType
 from patronage.api_support import MAX_ID, NO_NUL
 
-from .choices import Duty, LineAction, RequestKind, TrainingArea, UnitDuty
+from .choices import Duty, FormVariant, LineAction, RequestKind, TrainingArea, UnitDuty
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Code = Annotated[str, Field(min_length=1, max_length=100), NO_NUL]
@@ -304,3 +304,18 @@ class HolidayOut(Schema):
     id: int
     date: datetime.date
     name: str
+
+
+class PublishedFormOut(PrivacyFormOut):
+    published_at: datetime.datetime
+
+
+class PrivacyFormIn(Schema):
+    variant: FormVariant = Field(description="STAFF or STUDENT")
+    title: Name
+    text: Annotated[str, Field(min_length=1, max_length=20000), NO_NUL]
+
+
+class PolicyIn(Schema):
+    title: Name
+    text: Annotated[str, Field(min_length=1, max_length=20000), NO_NUL]

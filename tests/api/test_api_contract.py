@@ -177,6 +177,14 @@ OPERATIONS: list[tuple[str, str, Any, Permission]] = [
     ("GET", "/directory/holidays", None, P.REQUESTS_FILE),
     ("POST", "/directory/holidays", {"date": "2026-12-25", "name": "X"}, P.DIRECTORY_MANAGE),
     ("DELETE", "/directory/holidays/{holiday}", None, P.DIRECTORY_MANAGE),
+    ("GET", "/privacy-forms", None, P.REQUESTS_FILE),
+    (
+        "POST",
+        "/privacy-forms",
+        {"variant": "STAFF", "title": "Form", "text": "I will."},
+        P.DIRECTORY_MANAGE,
+    ),
+    ("POST", "/confidentiality-policy", {"title": "Policy", "text": "Text"}, P.DIRECTORY_MANAGE),
     # SIS synchronisation (tests/sis/test_api.py covers them in depth)
     ("GET", "/sis/profiles", None, P.SIS_IMPORT_RUN),
     (

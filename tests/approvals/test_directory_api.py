@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from patronage.accounts.models import User
 from patronage.approvals.models import Holiday, Placement, Steward, Unit, UnitContact
 from patronage.audit.models import AuditEvent
 from tests.api.client import ApiClient
@@ -138,3 +139,43 @@ def test_leads_placements_and_holidays(org):
     assert ApiClient(org.colleague).get("/directory/holidays").json_body[0]["name"] == "Christmas"
     assert it.delete(f"/directory/holidays/{added.json_body['id']}").status_code == 204
     assert not Holiday.objects.exists()
+
+
+def test_publishing_the_privacy_forms_and_the_confidentiality_policy(org, no_roles):
+    from patronage.approvals.acknowledgements import acknowledgement_required
+
+    it = ApiClient(org.it)
+    before = {f["variant"]: f["version"] for f in it.get("/privacy-forms").json_body}
+    published = it.post(
+        "/privacy-forms", {"variant": "STUDENT", "title": "Student form", "text": "I will."}
+    )
+    assert published.status_code == 201
+    assert published.json_body["version"] == before["STUDENT"] + 1
+    newest = ApiClient(org.colleague).get("/privacy-forms", variant="student").json_body[0]
+    assert newest["title"] == "Student form"
+    assert (
+        it.post("/privacy-forms", {"variant": "OTHER", "title": "T", "text": "x"}).status_code
+        == 422
+    )
+    assert (
+        it.post("/privacy-forms", {"variant": "STAFF", "title": "", "text": "x"}).status_code == 422
+    )
+    assert (
+        ApiClient(org.colleague)
+        .post("/privacy-forms", {"variant": "STAFF", "title": "T", "text": "x"})
+        .status_code
+        == 403
+    )
+
+    # Until a policy is published, nobody is asked to acknowledge it.
+    assert not acknowledgement_required(org.it)
+    policy = it.post("/confidentiality-policy", {"title": "Confidentiality", "text": "Keep it."})
+    assert policy.status_code == 201 and policy.json_body["version"] == 1
+    assert acknowledgement_required(User.objects.get(pk=org.it.pk))
+    state = it.get("/confidentiality-policy").json_body
+    assert state["required"] and state["policy"]["title"] == "Confidentiality"
+    assert it.post("/confidentiality-policy", {"title": "", "text": "x"}).status_code == 422
+    assert (
+        ApiClient(no_roles).post("/confidentiality-policy", {"title": "T", "text": "x"}).status_code
+        == 403
+    )
