@@ -2,12 +2,19 @@
 
 from django.urls import URLPattern, path
 
-from .views import sis
+from .views import sis, sis_bulk
 
 urlpatterns: list[URLPattern] = [
     path("sis/runs/", sis.runs, name="sis_runs"),
     path("sis/runs/<int:run_id>/", sis.run_detail, name="sis_run"),
     path("sis/runs/<int:run_id>/report/", sis.run_report, name="sis_run_report"),
+    path("bulk/", sis_bulk.bulk, name="bulk"),
+    path("bulk/searches/", sis_bulk.search_save, name="bulk_search_save"),
+    path(
+        "bulk/searches/<int:search_id>/delete/", sis_bulk.search_delete, name="bulk_search_delete"
+    ),
+    path("bulk/runs/<int:run_id>/", sis_bulk.run_detail, name="bulk_run"),
+    path("bulk/runs/<int:run_id>/report/", sis_bulk.run_report, name="bulk_run_report"),
     path("users/<int:pk>/open-for-update/", sis.open_for_update, name="user_open_for_update"),
     path(
         "users/<int:pk>/toggle-account-type/",
