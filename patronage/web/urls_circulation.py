@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern] = [
     path("users/<int:pk>/fees/<int:fee_id>/pay/", views.fee_pay, name="fee_pay"),
     path("users/<int:pk>/fees/<int:fee_id>/dispute/", views.fee_dispute, name="fee_dispute"),
     path("users/<int:pk>/fees/<int:fee_id>/restore/", views.fee_restore, name="fee_restore"),
+    path("users/<int:pk>/fees/<int:fee_id>/item/", views.fee_link_item, name="fee_link_item"),
     path("users/<int:pk>/loans/", views.user_loans, name="user_loans"),
     path("users/<int:pk>/loans/checkout/", views.loan_checkout, name="loan_checkout"),
     path("users/<int:pk>/loans/<int:loan_id>/renew/", views.loan_renew, name="loan_renew"),

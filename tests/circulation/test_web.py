@@ -4,6 +4,7 @@ another library's fee 404, bad input 422 with the message and no change."""
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 
 import pytest
@@ -250,3 +251,31 @@ def test_a_fine_links_to_the_loan_behind_it(operator, manager, desk, patron, pol
     # A desk operator does not see loan history (patron details): no link to a returned loan.
     fees = login(operator).get(f"/users/{patron.pk}/fees/").content.decode()
     assert link not in fees and f"loan {loan.pk}" in fees
+
+
+def test_linking_a_fee_to_an_item_from_its_row(operator, desk, patron):
+    fee = fee_for(patron)
+    item = make_item(desk.library, "B77", "Emma")
+    client = login(operator)
+    unknown = client.post(
+        f"/users/{patron.pk}/fees/{fee.pk}/item/", {"barcode": "nope"}, **row_hx(fee)
+    )
+    assert unknown.status_code == 422
+    assert "No item has the barcode 'nope'." in html.unescape(unknown.content.decode())
+    assert unknown.content.decode().lstrip().startswith(f'<tr id="fee-{fee.pk}"')
+    linked = client.post(f"/users/{patron.pk}/fees/{fee.pk}/item/", {"barcode": "b77"}, **HX)
+    assert linked.status_code == 200
+    fee.refresh_from_db()
+    assert fee.item == item
+    assert 'Emma <small class="mono">B77</small>' in linked.content.decode()
+
+
+def test_linking_an_item_needs_the_permission_and_a_fee_in_reach(patron, desk, no_roles):
+    fee = fee_for(patron)
+    assert login(no_roles).post(f"/users/{patron.pk}/fees/{fee.pk}/item/", {}).status_code == 403
+    law_fee = fee_for(patron, owner=make_library("LAW", "Law Library"))
+    desk_operator = make_staff("FULFILLMENT_OPERATOR_EXTENDED", scope=desk)
+    response = login(desk_operator).post(
+        f"/users/{patron.pk}/fees/{law_fee.pk}/item/", {"barcode": "x"}
+    )
+    assert response.status_code == 404

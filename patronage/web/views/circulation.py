@@ -38,7 +38,7 @@ from .details import available_tabs
 OWN_FORMS = {"fee-new", "credit-new", "pay-all", "checkout", "proxy-new", "deletion"}
 # The forms of a fee's row (``pay-12``); their refusals are shown on that row, and an htmx
 # request from them aims at the row (``#fee-12``).
-FEE_ROW_FORM = re.compile(r"(?:pay|waive|dispute|restore)-(\d+)")
+FEE_ROW_FORM = re.compile(r"(?:pay|waive|dispute|restore|item)-(\d+)")
 ROW_TARGET = re.compile(r"fee-(\d+)")
 TAB_VIEWS = {
     "fees": "web:user_fees",
@@ -435,6 +435,25 @@ def fee_dispute(request: HttpRequest, pk: int, fee_id: int) -> HttpResponse:
 def fee_restore(request: HttpRequest, pk: int, fee_id: int) -> HttpResponse:
     return _status_change(
         request, pk, fee_id, actions.restore_fee, "restore", "The fee was restored."
+    )
+
+
+@requires(Permission.FINES_CREATE)
+@require_POST
+@domain_errors
+def fee_link_item(request: HttpRequest, pk: int, fee_id: int) -> HttpResponse:
+    """Link a fee to the item it is for (by barcode)."""
+    user = _subject(request, pk)
+    fee = _fee(request, user, fee_id, Permission.FINES_CREATE)
+    return _attempt(
+        request,
+        user,
+        "fees",
+        f"item-{fee.pk}",
+        lambda: actions.link_item(
+            actor=actor(request), fee=fee, barcode=request.POST.get("barcode", "")
+        ),
+        "The fine/fee was linked to the item.",
     )
 
 
