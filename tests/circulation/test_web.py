@@ -279,3 +279,21 @@ def test_linking_an_item_needs_the_permission_and_a_fee_in_reach(patron, desk, n
         f"/users/{patron.pk}/fees/{law_fee.pk}/item/", {"barcode": "x"}
     )
     assert response.status_code == 404
+
+
+def test_a_refused_renewal_is_shown_on_the_loans_row(operator, desk, patron, policy):
+    item = make_item(desk.library, title="Middlemarch")
+    client = login(operator)
+    client.post(
+        f"/users/{patron.pk}/loans/checkout/", {"barcode": item.barcode, "desk": desk.pk}, **HX
+    )
+    loan = Loan.objects.get()
+    add_block(actor=SYSTEM, user=patron, block_type="CONDUCT")
+    refused = client.post(f"/users/{patron.pk}/loans/{loan.pk}/renew/", **HX)
+    page = refused.content.decode()
+    assert refused.status_code == 422
+    row = page[page.index(f'<tr id="loan-{loan.pk}"') :]
+    assert f'id="refusal-loan-{loan.pk}"' in row[: row.index("</tr>")]
+    assert 'id="refusal"' not in page
+    loan.refresh_from_db()
+    assert loan.renewals == 0

@@ -40,6 +40,8 @@ OWN_FORMS = {"fee-new", "credit-new", "pay-all", "checkout", "proxy-new", "delet
 # request from them aims at the row (``#fee-12``).
 FEE_ROW_FORM = re.compile(r"(?:pay|waive|dispute|restore|item)-(\d+)")
 ROW_TARGET = re.compile(r"fee-(\d+)")
+# A loan's Renew and Return: their refusals are shown on the loan's row.
+LOAN_ROW_FORM = re.compile(r"(?:renew|return)-(\d+)")
 TAB_VIEWS = {
     "fees": "web:user_fees",
     "loans": "web:user_loans",
@@ -205,6 +207,16 @@ def _refused(
     row = FEE_ROW_FORM.fullmatch(form) if tab == "fees" else None
     if row is not None:
         return _refused_on_fee_row(request, user, form, int(row[1]), refusal)
+    loan_row = LOAN_ROW_FORM.fullmatch(form) if tab == "loans" else None
+    if loan_row is not None:  # the whole tab (due dates move), the message on the loan's row
+        return render_tab(
+            request,
+            user,
+            tab,
+            status=INVALID,
+            refused_loan=int(loan_row[1]),
+            loan_refusal=refusal.message,
+        )
     own_form = form in OWN_FORMS
     errors = refusal.errors if isinstance(refusal, ValidationFailed) and own_form else {}
     return render_tab(
