@@ -2,12 +2,15 @@
 
 from django.urls import URLPattern, path
 
-from .views import sis, sis_bulk
+from .views import sis, sis_bulk, sis_profiles
 
 urlpatterns: list[URLPattern] = [
     path("sis/runs/", sis.runs, name="sis_runs"),
     path("sis/runs/<int:run_id>/", sis.run_detail, name="sis_run"),
     path("sis/runs/<int:run_id>/report/", sis.run_report, name="sis_run_report"),
+    path("sis/profiles/", sis_profiles.profiles, name="sis_profiles"),
+    path("sis/profiles/new/", sis_profiles.profile_form, name="sis_profile_add"),
+    path("sis/profiles/<int:profile_id>/", sis_profiles.profile_form, name="sis_profile"),
     path("bulk/", sis_bulk.bulk, name="bulk"),
     path("bulk/searches/", sis_bulk.search_save, name="bulk_search_save"),
     path(
