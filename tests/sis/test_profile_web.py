@@ -31,7 +31,8 @@ CSV_PROFILE = {
     "code": "hr",
     "name": "HR system",
     "file_format": "csv",
-    "csv_mapping": "Emplid = primary_id\nGiven = first_name\n\nFamily = last_name\nMail = email:work",
+    "csv_mapping": "Emplid = primary_id\nGiven = first_name\n\nFamily = last_name\n"
+    "Mail = email:work",
     "csv_delimiter": ";",
     "match_by": "any_identifier",
     "default_record_type": "STAFF",
