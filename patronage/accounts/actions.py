@@ -413,10 +413,13 @@ def set_password(*, actor: Actor, user: User, password: str, force_change: bool 
 
 
 @transaction.atomic
-def set_pin(*, actor: Actor, user: User, pin: str) -> None:
+def set_pin(*, actor: Actor, user: User, pin: str, keep_on_sync: bool = False) -> None:
+    """Set the PIN. On an external user open for update, ``keep_on_sync`` says whether the
+    next sync keeps it (else the SIS's PIN comes back); see ``accounts.external``."""
     require_change(actor, Permission.USERS_EDIT, user)
     user = User.objects.select_for_update().get(pk=user.pk)
     _apply_pin(user, pin)
+    external.pin_after_set(user, keep_on_sync)
     _stamp(user, actor)
     user.save()
     record(

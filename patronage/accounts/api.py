@@ -347,7 +347,7 @@ def set_pin(request: HttpRequest, user_id: Id, payload: PinIn) -> dict[str, Any]
             {"pin": "Give either a PIN or generate: true."}, code="validation_failed"
         )
     pin = actions.generate_pin() if payload.generate else str(payload.pin)
-    actions.set_pin(actor=_actor(request), user=user, pin=pin)
+    actions.set_pin(actor=_actor(request), user=user, pin=pin, keep_on_sync=payload.keep_on_sync)
     return {"generated_pin": pin if payload.generate else None}
 
 

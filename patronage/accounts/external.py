@@ -14,7 +14,7 @@ An external user's General-tab values come from the student information system
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from patronage.errors import ValidationFailed
 
@@ -104,13 +104,37 @@ def check_keep_on_sync(user: User, keep_on_sync: Iterable[str]) -> None:
             code="keep_on_sync",
         )
     if user.account_type != "EXTERNAL" or not user.open_for_update:
-        raise ValidationFailed(
-            {
-                "keep_on_sync": "Only changes to an external user open for update can be kept "
-                "from the next sync."
-            },
-            code="keep_on_sync",
-        )
+        _refuse_keep()
+
+
+def _refuse_keep() -> NoReturn:
+    raise ValidationFailed(
+        {
+            "keep_on_sync": "Only changes to an external user open for update can be kept "
+            "from the next sync."
+        },
+        code="keep_on_sync",
+    )
+
+
+def pin_after_set(user: User, keep_on_sync: bool) -> None:
+    """Staff set the PIN of an external user (seed 002 asks about the PIN on Open for Update
+    too): kept from the next sync, or (the default while open for update) handed back to
+    the SIS, whose next sync sets its PIN again. Outside Open for Update nothing is asked:
+    the PIN stays until the SIS sends another one."""
+    open_external = user.account_type == "EXTERNAL" and user.open_for_update
+    if keep_on_sync and not open_external:
+        _refuse_keep()
+    if not open_external:
+        return
+    kept = set(user.sis_kept_fields)
+    if keep_on_sync:
+        kept.add("pin_number")
+    else:
+        kept.discard("pin_number")
+        # No digest of any PIN equals this, so the next sync writes the SIS's PIN (or none).
+        user.sis_values = {**user.sis_values, "pin_number": "set by staff"}
+    user.sis_kept_fields = sorted(kept)
 
 
 def kept_after_edit(

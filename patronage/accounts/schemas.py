@@ -233,6 +233,11 @@ class PasswordIn(Input):
 class PinIn(Input):
     pin: Text10 | None = Field(default=None, description="Four digits; or use generate")
     generate: bool = Field(default=False, description="Generate a random PIN and return it")
+    keep_on_sync: bool = Field(
+        default=False,
+        description="External user open for update: the next SIS sync keeps this PIN "
+        "(else the SIS's PIN comes back)",
+    )
 
 
 class PinOut(Schema):

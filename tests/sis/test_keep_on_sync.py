@@ -5,6 +5,7 @@ real sync shows the answer held."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.hashers import check_password
 from django.test import Client
 
 from patronage.accounts.models import User
@@ -124,3 +125,49 @@ def test_the_edit_form_shows_a_bad_keep_on_sync_beside_the_prompt(synced):
     assert response.status_code == 422
     assert "only these fields can be kept from the next sync" in response.content.decode()
     assert _s1().user_group == "UNDERGRAD"
+
+
+@pytest.fixture
+def with_pin(profile, tmp_path):
+    path = users_file(tmp_path / "p.xml", user_xml("s1", pin_number="1111"))
+    run_import([path])
+    return path
+
+
+def _pin_is(pin: str) -> bool:
+    return check_password(pin, _s1().pin_number)
+
+
+def test_a_pin_set_while_open_for_update_is_kept_only_if_staff_say_so(with_pin):
+    assert _pin_is("1111")
+    client = ApiClient(make_staff("USER_MANAGER"))
+    refused = client.post(f"/users/{_s1().pk}/pin", {"pin": "4321", "keep_on_sync": True})
+    assert refused.status_code == 422
+    assert refused.json_body["code"] == "keep_on_sync"
+    assert _pin_is("1111")
+
+    set_open_for_update(actor=SYSTEM, user=_s1(), open_for_update=True)
+    kept = client.post(f"/users/{_s1().pk}/pin", {"pin": "4321", "keep_on_sync": True})
+    assert kept.status_code == 200, kept.json_body
+    run_import([with_pin])
+    assert _pin_is("4321")
+
+    set_open_for_update(actor=SYSTEM, user=_s1(), open_for_update=True)
+    assert client.post(f"/users/{_s1().pk}/pin", {"pin": "5555"}).status_code == 200
+    run_import([with_pin])
+    assert _pin_is("1111")  # not kept: the SIS's PIN is back
+
+
+def test_the_pin_form_of_an_open_external_user_asks_whether_to_keep_it(with_pin):
+    user = _s1()
+    client = Client()
+    client.force_login(make_staff("USER_MANAGER"))
+    page = client.get(f"/users/{user.pk}/?tab=general").content.decode()
+    assert 'id="pin-form"' not in page  # external and not open: not set here
+    set_open_for_update(actor=SYSTEM, user=user, open_for_update=True)
+    page = client.get(f"/users/{user.pk}/?tab=general").content.decode()
+    assert 'id="pin-keep-on-sync"' in page
+    client.post(f"/users/{user.pk}/pin/", {"pin": "4321", "keep_on_sync": "1"})
+    assert _pin_is("4321")
+    run_import([with_pin])
+    assert _pin_is("4321")

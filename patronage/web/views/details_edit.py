@@ -225,12 +225,18 @@ def pin_set(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("action") == "generate_pin":  # the Generate button without JavaScript
         values = {"pin": actions.generate_pin()}
         return render_details(request, user, "general", editing="pin", form_values=values)
-    if not signs_in_here(user):
+    if not signs_in_here(user) and not user.open_for_update:
         # set_pin itself accepts a PIN for any account (imports may bring one); the staff UI
-        # offers sign-in details only where they are managed here.
+        # offers sign-in details only where they are managed here, and the PIN of an
+        # external user while it is open for update (seed 002).
         return _sign_in_failed(request, user, "pin", {"pin": EXTERNAL_SIGN_IN})
     try:
-        actions.set_pin(actor=actor(request), user=user, pin=request.POST.get("pin", ""))
+        actions.set_pin(
+            actor=actor(request),
+            user=user,
+            pin=request.POST.get("pin", ""),
+            keep_on_sync=bool(request.POST.get("keep_on_sync")),
+        )
     except ValidationFailed as exc:
         errors = {"pin" if name == "pin_number" else name: m for name, m in exc.errors.items()}
         return _sign_in_failed(request, user, "pin", errors)
