@@ -219,6 +219,9 @@ OPERATIONS: list[tuple[str, str, Any, Permission]] = [
     ("GET", "/privacy/unusual-volume", None, P.PRIVACY_ACCESS_LOG),
     ("GET", "/privacy/settings", None, P.CONFIG_USER_SETTINGS),
     ("PATCH", "/privacy/settings", {"access_reason": "optional"}, P.CONFIG_USER_SETTINGS),
+    # The personal-data export (tests/privacy/test_personal_data.py covers it in depth)
+    ("GET", "/users/{user}/personal-data", None, P.PRIVACY_PERSONAL_DATA_EXPORT),
+    ("POST", "/users/{user}/personal-information-letter", None, P.PRIVACY_PERSONAL_DATA_LETTER),
     ("GET", "/legal-requests", None, P.PRIVACY_LEGAL_REQUEST),
     (
         "POST",
