@@ -23,12 +23,14 @@ import datetime
 import functools
 import hashlib
 import hmac
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
+from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from patronage.accounts.actions import MASKED, _clean_contact, end_sessions
@@ -58,6 +60,7 @@ from patronage.accounts.validation import (
     check_code,
     check_record_rules,
     clean_general,
+    code_entries,
     current_settings,
     parse_date,
 )
@@ -142,6 +145,38 @@ def pin_digest(pin: str | None) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), pin.encode(), hashlib.sha256).hexdigest()
 
 
+def _keyed_digest(text: str) -> str:
+    """A keyed digest (the records hold PINs and personal data: not guessable offline)."""
+    key = hashlib.sha256(b"patronage.sis.record:" + settings.SECRET_KEY.encode()).digest()
+    return hashlib.blake2b(text.encode(), key=key, digest_size=16).hexdigest()
+
+
+def record_fingerprint(raw: Record) -> str:
+    """The record as the SIS sent it (wherever it stood in the file)."""
+    content = {name: value for name, value in raw.items() if name not in ("source", "line")}
+    return _keyed_digest(json.dumps(content, sort_keys=True, separators=(",", ":")))
+
+
+def rules_version(profile: ImportProfile) -> str:
+    """What else decides how a record is applied: the profile's settings, the code tables,
+    the user-management settings and the libraries. Any change there, and every record is
+    checked in full again."""
+    parts: list[Any] = [
+        [profile.code, profile.match_by, profile.default_record_type, profile.override_fields],
+        model_to_dict(current_settings()),
+        sorted(Library.objects.values_list("code", "is_resource_sharing")),
+    ]
+    for table in CodeTable.values:
+        parts.append(sorted((code, e.record_types) for code, e in code_entries(table).items()))
+    return _keyed_digest(repr(parts))
+
+
+def sync_stamp(fingerprint: str, rules: str, updated_at: datetime.datetime) -> str:
+    """Kept in ``User.sis_values["record"]`` when a sync leaves a user in line with a record:
+    the record, the rules, and the user's ``updated_at`` after that sync."""
+    return _keyed_digest(f"{fingerprint}|{rules}|{updated_at.isoformat()}")
+
+
 def _canon(kind: str, entry: dict[str, Any]) -> tuple[Any, ...]:
     """An entry as compared between the database and the SIS (dates stay dates)."""
     return tuple(
@@ -183,6 +218,7 @@ class Clean:
     pin: str | None
     entries: dict[str, list[dict[str, Any]]]
     keys: list[str]  # the primary ID's key and every identifier's
+    fingerprint: str = ""  # of the record as read (``record_fingerprint``)
 
 
 class Rejected(Exception):
@@ -384,8 +420,14 @@ def _apply_chunk(
     write: bool,
 ) -> ChunkResult:
     result = ChunkResult()
+    rules = rules_version(profile)
+    pending = [(position, raw, record_fingerprint(raw)) for position, raw in records]
+    owners = _identifier_owners(
+        {key for _, raw, _ in pending if not raw.get("error") for key in _raw_keys(raw)}
+    )
+    pending = _skip_unchanged(pending, owners, profile, rules, result)
     cleans: list[Clean] = []
-    for position, raw in records:
+    for position, raw, fingerprint in pending:
         try:
             clean = clean_record(position, raw, profile)
         except Rejected as exc:
@@ -399,11 +441,11 @@ def _apply_chunk(
                 str(exc),
             )
             continue
+        clean.fingerprint = fingerprint
         cleans.append(clean)
     if not cleans:
         return result
 
-    owners = _identifier_owners({key for clean in cleans for key in clean.keys})
     matched: dict[int, Clean] = {}
     creating: list[Clean] = []
     for clean in cleans:
@@ -420,7 +462,7 @@ def _apply_chunk(
     writes = _Writes()
     now = timezone.now()
     for clean in creating:
-        _plan_create(clean, profile, actor, writes, result, run_id, now)
+        _plan_create(clean, profile, actor, writes, result, run_id, now, rules)
     if matched:
         users = _load_users(list(matched), lock=write)
         entries = _load_entries(list(matched))
@@ -441,6 +483,7 @@ def _apply_chunk(
                     actor,
                     writes,
                     now,
+                    rules,
                 )
             except Rejected as exc:
                 _reject_clean(result, run_id, clean, str(exc))
@@ -453,6 +496,56 @@ def _apply_chunk(
     if write:
         _flush(writes, result, actor, now)
     return result
+
+
+def _raw_keys(raw: Record) -> set[str]:
+    """The identifier keys of a record as read (``clean_record`` makes the same ones)."""
+    values = [raw["general"].get("primary_id"), *(i.get("value") for i in raw["identifiers"])]
+    return {identifier_key(str(value or "")) for value in values} - {""}
+
+
+def _skip_unchanged(
+    pending: list[tuple[int, Record, str]],
+    owners: dict[str, tuple[int, bool]],
+    profile: ImportProfile,
+    rules: str,
+    result: ChunkResult,
+) -> list[tuple[int, Record, str]]:
+    """Count as unchanged, without checking them again, the records that are exactly what a
+    sync applied last under the same rules to a user nobody has changed since (its
+    ``updated_at``: every action that changes a user or its entries stamps it); the others
+    are returned, to be checked and applied in full. A nightly file mostly repeats itself, so
+    this is most of a re-sync's records."""
+    candidates: dict[int, tuple[int, Record, str]] = {}
+    met: set[int] = set()  # users two records match go the full way (one is rejected)
+    for item in pending:
+        raw = item[1]
+        if raw.get("error"):
+            continue
+        owner = owners.get(identifier_key(str(raw["general"].get("primary_id") or "")))
+        if owner is None or not owner[1]:
+            continue
+        if owner[0] in met:
+            candidates.pop(owner[0], None)
+        elif all(owners.get(key, (None,))[0] == owner[0] for key in _raw_keys(raw)):
+            candidates[owner[0]] = item
+        met.add(owner[0])
+    if not candidates:
+        return pending
+    skipped: set[int] = set()
+    rows = User.objects.filter(
+        pk__in=list(candidates),
+        account_type=AccountType.EXTERNAL,
+        external_id=profile.code,
+        open_for_update=False,
+    ).values_list("id", "updated_at", "sis_values__record")
+    for user_id, updated_at, stamp in rows:
+        position, _, fingerprint = candidates[user_id]
+        if stamp == sync_stamp(fingerprint, rules, updated_at):
+            skipped.add(position)
+            result.unchanged += 1
+            result.seen.append(user_id)
+    return [item for item in pending if item[0] not in skipped]
 
 
 def _reject(
@@ -574,6 +667,7 @@ def _load_users(ids: list[int], *, lock: bool) -> dict[int, dict[str, Any]]:
         "sis_values",
         "sis_kept_fields",
         "open_for_update",
+        "updated_at",
     )
     return {row["id"]: row for row in rows}
 
@@ -633,6 +727,7 @@ def _plan_create(
     result: ChunkResult,
     run_id: int,
     now: datetime.datetime,
+    rules: str,
 ) -> None:
     values = {name: clean.general[name] for name in USER_VALUE_FIELDS}
     stamp = _stamp(actor, now)
@@ -640,7 +735,10 @@ def _plan_create(
         **values,
         "account_type": AccountType.EXTERNAL,
         "external_id": profile.code,
-        "sis_values": _sis_values(clean),
+        "sis_values": {
+            **_sis_values(clean),
+            "record": sync_stamp(clean.fingerprint, rules, now),
+        },
         "status_date": now.date(),
         "sort_name": _sort_name(values),
         "created_at": now,
@@ -673,6 +771,7 @@ def _plan_update(
     actor: Actor,
     writes: _Writes,
     now: datetime.datetime,
+    rules: str,
 ) -> list[dict[str, Any]]:
     """Plan the writes that bring a matched user in line with its SIS record; the changes."""
     user_id = user["id"]
@@ -725,17 +824,21 @@ def _plan_update(
         names = {name: new.get(name, user[name]) for name in NAME_FIELDS}
         update["sort_name"] = _sort_name(names)
         writes.retokenise[user_id] = update["sort_name"]
+    if user["external_id"] != profile.code:
+        update["external_id"] = profile.code
+        changes.append({"field": "external_id", "old": user["external_id"], "new": profile.code})
     # Bookkeeping that is not a change staff would see: the SIS values behind "original
-    # value", the fields staff still keep, and the end of an Open for Update.
+    # value" and the stamp that lets the next sync skip this record if nothing changes, the
+    # fields staff still keep, and the end of an Open for Update.
+    sis_values["record"] = sync_stamp(
+        clean.fingerprint, rules, now if changes else user["updated_at"]
+    )
     if sis_values != user["sis_values"]:
         update["sis_values"] = sis_values
     if kept != set(user["sis_kept_fields"]):
         update["sis_kept_fields"] = sorted(kept)
     if user["open_for_update"]:
         update["open_for_update"] = False
-    if user["external_id"] != profile.code:
-        update["external_id"] = profile.code
-        changes.append({"field": "external_id", "old": user["external_id"], "new": profile.code})
     if changes:
         update.update(_stamp(actor, now))
         writes.events.append(

@@ -14,6 +14,7 @@ from patronage.audit.models import AuditEvent
 from patronage.audit.shredding import Opener
 from patronage.errors import NotFound, ValidationFailed
 from patronage.sis import actions as sis_actions
+from patronage.sis import sync
 from patronage.sis.actions import report_rows, save_profile, start_import
 from patronage.sis.models import ImportItem, Outcome, RunStatus
 from tests.factories import SYSTEM, make_user
@@ -324,6 +325,46 @@ def test_imported_records_are_counted_for_prometheus_once_their_chunk_commits(
         for k in ("created", "updated", "unchanged", "rejected")
     }
     assert gained == {"created": 2, "updated": 0, "unchanged": 2, "rejected": 2}
+
+
+def test_a_resync_checks_again_only_what_changed_since_the_last_sync(
+    profile, tmp_path, monkeypatch
+):
+    path = users_file(tmp_path / "a.xml", user_xml("s1"), user_xml("s2"), user_xml("s3"))
+    run_import([path])
+    checked: list[str] = []
+    check = sync.clean_record
+
+    def counting(position, raw, profile):
+        checked.append(raw["general"]["primary_id"])
+        return check(position, raw, profile)
+
+    monkeypatch.setattr(sync, "clean_record", counting)
+    run = run_import([path])
+    assert (run.unchanged, checked) == (3, [])  # the same records, the same users: skipped
+    # A user staff changed since (here an internal statistic the SIS also sends: it becomes
+    # external) and a record the SIS changed are checked and applied in full.
+    accounts.add_statistic(actor=SYSTEM, user=_user("s1"), category="ON_CAMPUS")
+    changed = users_file(
+        tmp_path / "b.xml",
+        user_xml("s1", statistics=[("", "ON_CAMPUS")]),
+        user_xml("s2", user_group="GRAD"),
+        user_xml("s3"),
+    )
+    run = run_import([changed])
+    assert (run.updated, run.unchanged, sorted(checked)) == (2, 1, ["s1", "s2"])
+    assert _user("s1").statistics.get().segment_type == "External"  # adopted, not doubled
+
+
+def test_a_changed_code_table_has_every_record_checked_again(profile, tmp_path):
+    path = users_file(tmp_path / "a.xml", user_xml("s1"), user_xml("s2", user_group="GRAD"))
+    run_import([path])
+    accounts.save_code_entry(
+        actor=SYSTEM, table="USER_GROUP", code="GRAD", description="Graduate", enabled=False
+    )
+    run = run_import([path])
+    assert (run.unchanged, run.rejected) == (1, 1)
+    assert "'GRAD' is not a known value" in run.items.get(outcome=Outcome.REJECTED).reason
 
 
 def test_the_report_downloads_as_csv(profile, tmp_path):
