@@ -31,6 +31,7 @@ from django.utils import timezone
 from patronage.access.checks import require
 from patronage.access.models import RoleGrant
 from patronage.access.permissions import Permission
+from patronage.accounts.actions import require_change
 from patronage.accounts.choices import CodeTable
 from patronage.accounts.models import Email, User
 from patronage.almaws.formats import to_xml
@@ -409,8 +410,9 @@ def _send(address: str, letter: str, attachment: Export) -> None:
 def send_letter(*, actor: Actor, user: User, reason: str = "") -> str:
     """The Personal Information Letter (seed 002): the complete XML record, attached to a
     letter e-mailed to the user's preferred address after the commit. Staff never see the
-    content. Refused when the user has no e-mail address. Returns the address."""
-    require(actor, Permission.PRIVACY_PERSONAL_DATA_LETTER)
+    content. Refused when the user has no e-mail address, and (seed 002) for a user restricted
+    for editing unless the sender may edit them. Returns the address."""
+    require_change(actor, Permission.PRIVACY_PERSONAL_DATA_LETTER, user)
     address = preferred_email(user)
     if not address:
         raise ValidationFailed(

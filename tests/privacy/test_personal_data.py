@@ -244,6 +244,24 @@ def test_api_letter_refused_without_email_without_permission_and_for_missing_use
     assert not mail.outbox and not exports()
 
 
+def test_a_user_restricted_for_editing_gets_the_letter_only_from_who_may_edit_them(
+    desk_operator, admin, other, sending
+):
+    add_contact(
+        actor=SYSTEM,
+        user=other,
+        kind="email",
+        data={"address": "otto@example.org", "types": ["personal"]},
+    )
+    other.restricted_for_editing = True
+    other.save(update_fields=["restricted_for_editing"])
+    refused = client_for(desk_operator).post(LETTER_API.format(other.pk))
+    assert refused.status_code == 403 and refused.json()["code"] == "restricted_for_editing"
+    with sending(execute=True):
+        assert client_for(admin).post(LETTER_API.format(other.pk)).status_code == 200
+    assert [m.to for m in mail.outbox] == [["otto@example.org"]]
+
+
 # --- actions -----------------------------------------------------------------------------------
 
 
