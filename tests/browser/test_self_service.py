@@ -58,3 +58,32 @@ def test_a_patron_signs_in_and_downloads_their_data(page, shoot):
 
     page.goto("/users/")
     expect(page.locator("body")).to_contain_text("permission")
+
+
+def test_desk_staff_send_the_personal_information_letter(page, shoot):
+    from django.core import mail
+
+    from tests.factories import make_staff
+
+    make_staff("FULFILLMENT_OPERATOR", primary_id="desk1", password=PASSWORD, first_name="Dee")
+    patron = make_user(
+        primary_id="pia02",
+        first_name="Pia",
+        last_name="Patron",
+        emails=[{"address": "pia@example.org", "types": ["personal"], "preferred": True}],
+    )
+    page.goto("/login/")
+    page.get_by_label("Primary ID").fill("desk1")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"/users/{patron.pk}/")
+    page.get_by_role("link", name="Personal data").click()
+    expect(page).to_have_url(re.compile(rf"/users/{patron.pk}/personal-data/$"))
+    # Desk staff see the card only: not the address, and no download.
+    expect(page.locator("#tab-personal_data")).not_to_contain_text("pia@example.org")
+    expect(page.locator("#personal-data-downloads")).to_have_count(0)
+    page.get_by_role("button", name="Send the Personal Information Letter").click()
+    expect(page.locator("#tab-personal_data")).to_contain_text("on its way")
+    shoot(page, "personal-information-letter")
+    assert [m.to for m in mail.outbox] == [["pia@example.org"]]
+    assert mail.outbox[0].attachments[0][0].endswith(".xml")
