@@ -153,6 +153,8 @@ LOGIN_REDIRECT_URL = "web:user_search"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # PINs sent by an SIS: a keyed digest, see patronage/sis/pins.py.
+    "patronage.sis.pins.SisPinHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

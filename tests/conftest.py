@@ -12,6 +12,7 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "patronage.sis.pins.SisPinHasher",
     ]
 
 

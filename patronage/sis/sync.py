@@ -22,14 +22,13 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
-import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
@@ -72,6 +71,7 @@ from patronage.organization.models import Library
 
 from .formats import LIST_FIELDS, SIS_FIELDS, Record
 from .models import ImportProfile, MatchBy, MissingAction, Outcome
+from .pins import pin_digest, stored_pin
 
 MISSING = "Not in the full SIS sync."
 RECORD_TYPES = frozenset(RecordType.values)
@@ -136,13 +136,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
-
-
-def pin_digest(pin: str | None) -> str:
-    """A keyed digest of the PIN the SIS sent, to notice a new PIN without hashing each one."""
-    if not pin:
-        return ""
-    return hmac.new(settings.SECRET_KEY.encode(), pin.encode(), hashlib.sha256).hexdigest()
 
 
 def _keyed_digest(text: str) -> str:
@@ -747,7 +740,7 @@ def _plan_create(
         **stamp,
         # External users sign in through the institution's identity provider.
         "password": UNUSABLE_PASSWORD,
-        "pin_number": make_password(clean.pin) if clean.pin else "",
+        "pin_number": stored_pin(clean.pin),
     }
     writes.new_users.append((row, clean))
     changes = [
@@ -813,7 +806,7 @@ def _plan_update(
     if "rs_libraries" in new:
         writes.rs_libraries[user_id] = new["rs_libraries"]
     if pin_changed:
-        update["pin_number"] = make_password(clean.pin) if clean.pin else ""
+        update["pin_number"] = stored_pin(clean.pin)
     if "primary_id" in new:
         writes.primary_ids.append((user_id, clean.primary_id, clean.key))
     if "status" in new:

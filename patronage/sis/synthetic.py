@@ -1,8 +1,8 @@
 """Synthetic SIS files (Alma user XML) for benchmarks and tests: realistic, reproducible.
 
 Each user has names, a birth date, a user group, campus and language, an expiry date, a
-barcode and a university ID, one or two e-mails, a phone, a home address and a statistical
-category, so an import does the work a real nightly file asks for.
+barcode and a university ID, one or two e-mails, a phone, a home address, a statistical
+category and a PIN, so an import does the work a real nightly file asks for.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def user_element(n: int, rng: random.Random, variant: int = 0) -> str:
         f"<user_group>{group}</user_group><campus_code>{'MAIN' if n % 4 else 'MED'}</campus_code>"
         f"<preferred_language>en</preferred_language>"
         f"<expiry_date>{2027 + n % 4}-06-30Z</expiry_date>"
-        f"<status>ACTIVE</status>"
+        f"<status>ACTIVE</status><pin_number>{n * 7919 % 10000:04d}</pin_number>"
         "<contact_info><addresses>"
         '<address preferred="true" segment_type="External">'
         f"<line1>{1 + n % 400} College Road</line1><line2>Apt {n % 90}</line2>"

@@ -6,9 +6,11 @@ import csv
 import io
 
 import pytest
+from django.contrib.auth.hashers import check_password
 from prometheus_client.parser import text_string_to_metric_families
 
 from patronage.accounts import actions as accounts
+from patronage.accounts.actions import MASKED
 from patronage.accounts.models import User, UserIdentifier
 from patronage.audit.models import AuditEvent
 from patronage.audit.shredding import Opener
@@ -365,6 +367,25 @@ def test_a_changed_code_table_has_every_record_checked_again(profile, tmp_path):
     run = run_import([path])
     assert (run.unchanged, run.rejected) == (1, 1)
     assert "'GRAD' is not a known value" in run.items.get(outcome=Outcome.REJECTED).reason
+
+
+def test_a_pin_the_sis_sends_is_stored_keyed_and_rehashed_only_when_it_changes(
+    profile, tmp_path, settings
+):
+    run_import([users_file(tmp_path / "a.xml", user_xml("s1", pin_number="1234"))])
+    stored = _user("s1").pin_number
+    assert stored.startswith("sis_pin$") and "1234" not in stored
+    assert check_password("1234", stored) and not check_password("4321", stored)
+    again = run_import([users_file(tmp_path / "b.xml", user_xml("s1", pin_number="1234"))])
+    assert (again.unchanged, _user("s1").pin_number) == (1, stored)
+    run = run_import([users_file(tmp_path / "c.xml", user_xml("s1", pin_number="9876"))])
+    change = run.items.get(outcome=Outcome.UPDATED).changes
+    assert change == [{"field": "pin_number", "old": MASKED, "new": MASKED}]
+    assert check_password("9876", _user("s1").pin_number)
+    # A rotated SECRET_KEY listed among the fallbacks still verifies the PINs stored under it.
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    assert check_password("9876", _user("s1").pin_number)
 
 
 def test_the_report_downloads_as_csv(profile, tmp_path):
