@@ -57,7 +57,7 @@ class SisPinHasher(BasePasswordHasher):
         keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
         return any(hmac.compare_digest(pin_digest(password, key), digest) for key in keys)
 
-    def safe_summary(self, encoded: str) -> dict[str, str]:
+    def safe_summary(self, encoded: str) -> dict[Any, Any]:
         return {"algorithm": self.algorithm, "hash": mask_hash(self.decode(encoded)["hash"])}
 
     def harden_runtime(self, password: str, encoded: str) -> None:
