@@ -16,6 +16,7 @@ from patronage.approvals.directory_api import router as directory_router
 from patronage.circulation.api import router as circulation_router
 from patronage.privacy.api import router as privacy_router
 from patronage.privacy.personal_data_api import router as personal_data_router
+from patronage.privacy.api_retention import router as retention_router
 from patronage.sis.api import router as sis_router
 from patronage.sis.bulk_api import router as bulk_router
 
@@ -37,5 +38,6 @@ api.add_router("", approvals_router, tags=["access governance"])
 api.add_router("", directory_router, tags=["access governance"])
 api.add_router("", privacy_router, tags=["privacy"])
 api.add_router("", personal_data_router, tags=["privacy"])
+api.add_router("", retention_router, tags=["privacy"])
 api.add_router("", sis_router, tags=["sis"])
 api.add_router("", bulk_router, tags=["bulk update"])

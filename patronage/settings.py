@@ -197,6 +197,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # existing link fail verification: set it once, explicitly, in production.
 AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY") or f"audit-chain:{SECRET_KEY}"
 AUDIT_ARCHIVE_DIR = Path(os.environ.get("AUDIT_ARCHIVE_DIR", VAR_DIR / "audit-archive"))
+# PostgreSQL: a read event (a view of a patron's record) is committed without waiting for its
+# WAL flush, so a view does not pay a disk sync; a database crash may lose the last fraction of
+# a second of read events, never a write's event or a link (docs/privacy.md). True: wait.
+AUDIT_READ_EVENTS_SYNCHRONOUS = env_bool("AUDIT_READ_EVENTS_SYNCHRONOUS", False)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "patronage@localhost")

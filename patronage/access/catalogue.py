@@ -355,7 +355,8 @@ ADMINISTRATION = [
         code="PRIVACY_OFFICER",
         name="Privacy Officer",
         description="Answers who saw which patron records and whether they were allowed to; "
-        "keeps the legal-process register.",
+        "keeps the legal-process register; sets retention and carries out requests to be "
+        "forgotten.",
         permissions=[
             P.USERS_VIEW,
             P.USERS_VIEW_DETAILS,
@@ -368,6 +369,8 @@ ADMINISTRATION = [
             P.PRIVACY_PERSONAL_DATA_EXPORT,
             P.AUDIT_VERIFY,
             P.ACKNOWLEDGEMENTS_REPORT,
+            P.PRIVACY_RETENTION,
+            P.PRIVACY_FORGET,
         ],
         scope_types=[INSTITUTION],
         is_admin=True,

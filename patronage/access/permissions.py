@@ -49,6 +49,14 @@ class Permission(models.TextChoices):
         "privacy:personal_data:send_letter",
         "Send the Personal Information Letter (the user's data, e-mailed to them)",
     )
+    PRIVACY_RETENTION = (
+        "privacy:retention:manage",
+        "Set the retention of patron data and run retention (anonymise loans, purge users)",
+    )
+    PRIVACY_FORGET = (
+        "privacy:forgetting:manage",
+        "Record requests to be forgotten and carry them out (anonymise a person)",
+    )
     # Roles, logins and API keys (seed 001, 003)
     ROLES_VIEW = "access:grant:view", "See who holds which roles"
     ROLES_GRANT = "access:grant:manage", "Grant and revoke roles, change login models"

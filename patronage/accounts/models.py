@@ -182,6 +182,11 @@ class User(AbstractBaseUser):
         Library, blank=True, related_name="+", verbose_name="purchase-request libraries"
     )
     library_notices = models.JSONField("patron letters opted into", default=list, blank=True)
+    # ALA/NISO practice: returned loans are anonymised unless the patron opted in to keeping
+    # their loan history (``patronage.privacy.retention``).
+    keep_loan_history = models.BooleanField(
+        "keep my loan history", default=False, help_text="The patron opted in to a loan history"
+    )
 
     status = models.CharField(max_length=10, choices=UserStatus.choices, default=UserStatus.ACTIVE)
     status_date = models.DateField(null=True, blank=True)

@@ -76,6 +76,9 @@ class GeneralFieldsPatch(Input):
     web_site_url: Text500 | None = None
     cataloger_level: Text20 | None = None
     library_notices: list[Code] | None = Field(default=None, max_length=50)
+    keep_loan_history: bool | None = Field(
+        default=None, description="The patron opted in to keeping their loan history"
+    )
     rs_libraries: list[Text50] | None = Field(
         default=None, max_length=50, description="Codes of resource-sharing libraries"
     )
@@ -436,6 +439,9 @@ class UserOut(Schema):
     web_site_url: str = detail()
     cataloger_level: str = detail()
     library_notices: list[str] = detail()
+    keep_loan_history: bool = detail(
+        "Opted in to a loan history; otherwise returned loans are anonymised."
+    )
     rs_libraries: list[str] = detail("Library codes.")
     purchase_request_libraries: list[str] = detail("Library codes.")
     status_date: datetime.date | None = detail()

@@ -61,6 +61,7 @@ GENERAL_FIELDS: dict[str, FieldSpec] = {
     "web_site_url": FieldSpec("url", "Web site", max_length=500),
     "cataloger_level": FieldSpec("code", "Cataloger level", table=CodeTable.CATALOGER_LEVEL),
     "library_notices": FieldSpec("codes", "Patron letters", table=CodeTable.PATRON_LETTER),
+    "keep_loan_history": FieldSpec("bool", "Keep loan history (patron opted in)"),
     "rs_libraries": FieldSpec("libraries", "Resource-sharing libraries"),
     "purchase_request_libraries": FieldSpec("libraries", "Purchase-request libraries"),
     "status": FieldSpec("choice", "Status", choices=_choices(UserStatus)),

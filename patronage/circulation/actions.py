@@ -23,7 +23,7 @@ from patronage.access.models import Role, RoleGrant
 from patronage.access.permissions import Permission
 from patronage.accounts.actions import require_change
 from patronage.accounts.choices import CodeTable, RecordType
-from patronage.accounts.models import CodeTableEntry, User
+from patronage.accounts.models import CodeTableEntry, User, UserManagementSettings
 from patronage.accounts.validation import Errors, parse_date
 from patronage.audit.actions import diff, record
 from patronage.audit.context import Actor
@@ -311,7 +311,16 @@ def check_out(
             "proxy": proxy.pk if proxy else None,
         },
     )
+    _note_patron_activity(borrower.pk)
     return loan
+
+
+def _note_patron_activity(user_id: int) -> None:
+    """Borrowing, returning and renewing set the last patron activity date -- only while the
+    institution records it (seed 002; collected from the activation on, and not in the
+    History tab). Turning it off deletes the stored dates (``privacy.retention``)."""
+    if UserManagementSettings.current().record_last_patron_activity:
+        User.objects.filter(pk=user_id).update(last_patron_activity_date=timezone.localdate())
 
 
 def _locked_open_loan(loan: Loan) -> Loan:
@@ -325,14 +334,14 @@ def _locked_open_loan(loan: Loan) -> Loan:
 def renew(*, actor: Actor, loan: Loan) -> Loan:
     require(actor, Permission.FULFILLMENT_LOANS, loan)
     loan = _locked_open_loan(loan)
-    _refuse_if_blocked(actor, loan.user, BlockedAction.RENEW)
-    policy = UserGroupPolicy.for_group(loan.user.user_group)
+    _refuse_if_blocked(actor, loan.borrower, BlockedAction.RENEW)
+    policy = UserGroupPolicy.for_group(loan.borrower.user_group)
     if loan.renewals >= policy.max_renewals:
         raise Conflict(
             f"This loan has been renewed {loan.renewals} times, the most allowed.",
             code="renewal_limit",
         )
-    due_at, capped = due_date_for(loan.user, _now())
+    due_at, capped = due_date_for(loan.borrower, _now())
     if due_at <= loan.due_at:
         raise Conflict(
             "Renewing would not move the due date"
@@ -350,6 +359,7 @@ def renew(*, actor: Actor, loan: Loan) -> Loan:
         subject=loan.user,
         changes=[{"field": "due_at", "old": old.isoformat(), "new": due_at.isoformat()}],
     )
+    _note_patron_activity(loan.borrower.pk)
     return loan
 
 
@@ -367,7 +377,7 @@ def change_due_date(*, actor: Actor, loan: Loan, due_date: Any) -> Loan:
         raise ValidationFailed({"due_date": "Enter a date (YYYY-MM-DD)."}, code="invalid_date")
     if day < timezone.localdate():
         raise ValidationFailed({"due_date": "The due date cannot be in the past."})
-    expiry = loan.user.expiry_date
+    expiry = loan.borrower.expiry_date
     if (
         expiry is not None
         and day > expiry
@@ -413,6 +423,7 @@ def return_item(*, actor: Actor, barcode: str, desk: CirculationDesk) -> Loan:
         subject=loan.user,
         details={"item": item.barcode, "desk": desk.code},
     )
+    _note_patron_activity(loan.borrower.pk)
     return loan
 
 
@@ -425,7 +436,7 @@ def overdue_fine(loan: Loan, now: datetime.datetime) -> Decimal:
     days = (timezone.localtime(now).date() - timezone.localtime(loan.due_at).date()).days
     if now <= loan.due_at or days <= 0:
         return ZERO
-    policy = UserGroupPolicy.for_group(loan.user.user_group)
+    policy = UserGroupPolicy.for_group(loan.borrower.user_group)
     return min(policy.overdue_fine_per_day * days, policy.max_overdue_fine).quantize(CENT)
 
 
@@ -444,7 +455,7 @@ def _charge_overdue(*, actor: Actor, loan: Loan, now: datetime.datetime, final: 
             return False
         fee_type = FeeType.objects.get(code=OVERDUE_FINE_TYPE)
         existing = Fee.objects.create(
-            user=loan.user,
+            user=loan.borrower,
             fee_type=fee_type,
             owner=loan.library,
             status_date=now,

@@ -1,8 +1,9 @@
 """Deleting users and the purge job (seed 002 "Deleting Users").
 
 A user can be deleted only when the preconditions hold: no balance due, no outstanding
-loans (their own, or borrowed as a proxy for a sponsor), not locked by a running job, and
-not one's own account. (Hold requests are placed in the fulfillment system, which enforces
+loans (their own, or borrowed as a proxy for a sponsor), no legal hold (named by an open
+request of the legal-process register), not locked by a running job, and not one's own
+account. (Hold requests are placed in the fulfillment system, which enforces
 ``fulfillment:request:place``; there are none here to hold a deletion.) The
 deletion dialog offers the seed's choices: cancel, view the record, waive the fees (then
 confirm), and notify the user (the User Deletion Letter, e-mailed after the commit with a
@@ -34,6 +35,7 @@ from patronage.accounts.models import Email, User
 from patronage.audit.actions import forget_subject, record
 from patronage.audit.context import Actor, Channel
 from patronage.errors import Conflict, ValidationFailed
+from patronage.privacy.holds import legal_holds
 
 from .actions import waive_all
 from .choices import FeeStatus
@@ -126,6 +128,15 @@ def deletion_check(user: User, *, actor: Actor | None = None) -> DeletionCheck:
             "No items out as a proxy",
             proxied == 0,
             f"{proxied} item(s) borrowed for a sponsor still out" if proxied else "",
+        )
+    )
+    holds = legal_holds(user.pk)
+    add(
+        Precondition(
+            "legal_hold",
+            "No legal hold",
+            not holds,
+            f"named by an open legal request ({', '.join(holds)})" if holds else "",
         )
     )
     locked = locked_by_running_job(user)
@@ -221,9 +232,12 @@ class PurgeReport:
     kept: dict[int, list[str]] = field(default_factory=dict)  # user id → unmet preconditions
 
 
-def purge_users(*, actor: Actor, today: datetime.date | None = None) -> PurgeReport:
+def purge_users(
+    *, actor: Actor, today: datetime.date | None = None, dry_run: bool = False
+) -> PurgeReport:
     """The purge job: delete every user whose purge date has come and who meets the
-    preconditions; the others are kept and reported. One transaction per user."""
+    preconditions; the others are kept and reported. One transaction per user. A dry run
+    counts who would be deleted and deletes nobody (the retention run's ``--dry-run``)."""
     today = today or timezone.localdate()
     report = PurgeReport()
     due = User.objects.filter(purge_date__lte=today).values_list("pk", flat=True)
@@ -233,7 +247,8 @@ def purge_users(*, actor: Actor, today: datetime.date | None = None) -> PurgeRep
         if not check.can_delete:
             report.kept[pk] = [p.code for p in check.unmet]
             continue
-        delete_user(actor=actor, user=user, reason="Purge date reached")
+        if not dry_run:
+            delete_user(actor=actor, user=user, reason="Purge date reached")
         report.deleted += 1
     return report
 

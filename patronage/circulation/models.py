@@ -8,7 +8,7 @@ ledger entries (``FeeEntry``), which are only ever added. Configuration lives he
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -19,6 +19,9 @@ from patronage.access.models import ScopeType
 from patronage.organization.models import CirculationDesk, Library
 
 from .choices import EntryKind, FeeStatus, PaymentMethod, ProxyKind
+
+if TYPE_CHECKING:
+    from patronage.accounts.models import User
 
 
 def money_field(**options: Any) -> models.DecimalField[Any, Any]:
@@ -184,11 +187,20 @@ class LoanQuerySet(RestrictedQuerySet["Loan"]):
 
 
 class Loan(models.Model):
-    """An item lent to a user (the sponsor when a proxy borrowed it for them)."""
+    """An item lent to a user (the sponsor when a proxy borrowed it for them).
+
+    A returned loan is *anonymised* by the retention run or when its borrower is forgotten
+    (``patronage.privacy``): ``user`` and ``proxy`` are cleared, and only what circulation
+    statistics need stays -- item, libraries, desks, dates and the borrower's user group."""
 
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="loans")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="loans"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="loans",
+        help_text="Empty once the returned loan has been anonymised",
     )
     proxy = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -208,6 +220,10 @@ class Loan(models.Model):
     return_desk = models.ForeignKey(
         CirculationDesk, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+    borrower_group = models.CharField(
+        max_length=100, blank=True, default="", help_text="The user group, kept on anonymising"
+    )
 
     objects = LoanQuerySet.as_manager()
 
@@ -226,6 +242,10 @@ class Loan(models.Model):
             models.CheckConstraint(
                 condition=Q(due_at__gt=models.F("loaned_at")), name="loan_due_after_loaned"
             ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | Q(returned_at__isnull=False),
+                name="loan_open_has_borrower",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -234,6 +254,13 @@ class Loan(models.Model):
     @property
     def is_open(self) -> bool:
         return self.returned_at is None
+
+    @property
+    def borrower(self) -> User:
+        """The user of a loan not anonymised -- every open loan (``loan_open_has_borrower``)."""
+        if self.user is None:
+            raise ValueError(f"Loan {self.pk} has been anonymised: it names no borrower.")
+        return self.user
 
     def scope_keys(self) -> frozenset[ScopeKey]:
         # Loans (loan history) are library-owned: staff of the lending library see them.

@@ -175,3 +175,86 @@ class LegalRelease(models.Model):
 
     def __str__(self) -> str:
         return f"release of {self.request_id}"
+
+
+# --- retention and the right to be forgotten -----------------------------------------------------
+
+
+class RetentionSettings(models.Model):
+    """How long patron data is kept (one row, pk 1). Whether the last patron activity date
+    is recorded is the user-management setting ``record_last_patron_activity``; the
+    retention page and API change both (``privacy.retention.update_retention_settings``)."""
+
+    # Returned loans of patrons who did not opt in to a loan history are anonymised this many
+    # days after their return: long enough for a disputed return or a damage fee.
+    anonymise_loans_after_days = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(0), MaxValueValidator(3650)]
+    )
+
+    class Meta:
+        verbose_name_plural = "retention settings"
+
+    def __str__(self) -> str:
+        return "Retention settings"
+
+    @classmethod
+    def current(cls) -> RetentionSettings:
+        row, _ = cls.objects.get_or_create(pk=1)
+        return row
+
+
+class ForgettingState(models.TextChoices):
+    RECEIVED = "received", "Received"
+    CARRIED_OUT = "carried_out", "Carried out"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class RequestChannel(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    LETTER = "letter", "Letter"
+    EMAIL = "email", "E-mail"
+    SELF_SERVICE = "self_service", "Self-service page"
+    REPRESENTATIVE = "representative", "Through a representative"
+
+
+class ForgettingRequest(models.Model):
+    """A person's request to be forgotten: recorded (who recorded it, for whom, how it came
+    in), checked against the preconditions, then carried out or withdrawn. After it is
+    carried out ``user`` points at the anonymised record, which names nobody."""
+
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="forgetting_requests"
+    )
+    received_via = models.CharField(max_length=20, choices=RequestChannel.choices)
+    received_on = models.DateField()
+    notes = models.TextField(
+        blank=True, default="", help_text="How the request was verified; no personal data"
+    )
+    state = models.CharField(
+        max_length=20, choices=ForgettingState.choices, default=ForgettingState.RECEIVED
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.JSONField(default=dict, blank=True, help_text="What was anonymised")
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(state="received"),
+                name="one_open_forgetting_request_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reference

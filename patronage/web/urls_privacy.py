@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from .views import privacy, privacy_legal
+from .views import privacy, privacy_legal, privacy_retention
 
 urlpatterns: list[URLPattern] = [
     path("privacy/access-log/", privacy.access_log, name="privacy_access_log"),
@@ -41,5 +41,21 @@ urlpatterns += [
         "privacy/legal/<int:request_id>/release/download/",
         privacy_legal.legal_release_download,
         name="legal_release_download",
+    ),
+]
+
+urlpatterns += [
+    path("privacy/retention/", privacy_retention.retention_page, name="privacy_retention"),
+    path("privacy/forgetting/", privacy_retention.forgetting_list, name="forgetting_list"),
+    path("privacy/forgetting/new/", privacy_retention.forgetting_new, name="forgetting_new"),
+    path(
+        "privacy/forgetting/<int:request_id>/",
+        privacy_retention.forgetting_detail,
+        name="forgetting_detail",
+    ),
+    path(
+        "privacy/forgetting/<int:request_id>/decide/",
+        privacy_retention.forgetting_decide,
+        name="forgetting_decide",
     ),
 ]

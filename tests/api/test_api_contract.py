@@ -222,6 +222,20 @@ OPERATIONS: list[tuple[str, str, Any, Permission]] = [
     # The personal-data export (tests/privacy/test_personal_data.py covers it in depth)
     ("GET", "/users/{user}/personal-data", None, P.PRIVACY_PERSONAL_DATA_EXPORT),
     ("POST", "/users/{user}/personal-information-letter", None, P.PRIVACY_PERSONAL_DATA_LETTER),
+    # Retention and the right to be forgotten (tests/privacy covers them in depth)
+    ("GET", "/privacy/retention", None, P.PRIVACY_RETENTION),
+    ("PATCH", "/privacy/retention", {"anonymise_loans_after_days": 60}, P.PRIVACY_RETENTION),
+    ("POST", "/privacy/retention/run", {"dry_run": True}, P.PRIVACY_RETENTION),
+    ("GET", "/forgetting-requests", None, P.PRIVACY_FORGET),
+    (
+        "POST",
+        "/forgetting-requests",
+        {"user_id": 1, "received_via": "letter"},
+        P.PRIVACY_FORGET,
+    ),
+    ("GET", "/forgetting-requests/{forgetting}", None, P.PRIVACY_FORGET),
+    ("POST", "/forgetting-requests/{forgetting}/carry-out", None, P.PRIVACY_FORGET),
+    ("POST", "/forgetting-requests/{forgetting}/withdraw", {}, P.PRIVACY_FORGET),
     ("GET", "/legal-requests", None, P.PRIVACY_LEGAL_REQUEST),
     (
         "POST",
@@ -277,6 +291,7 @@ def ids_of(owner: Any, **overrides: Any) -> dict[str, Any]:
         "run": 1,  # refused before the run is looked up
         "search": 1,  # refused before the saved search is looked up
         "legal": 1,  # refused before the request is looked up
+        "forgetting": 1,  # refused before the request is looked up
         "document": 1,
         "unit": 1,  # the directory: refused before the unit, contact, lead or holiday is
         "contact": 1,  # looked up

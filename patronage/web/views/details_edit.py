@@ -53,6 +53,7 @@ EDITABLE = (
     "web_site_url",
     "cataloger_level",
     "library_notices",
+    "keep_loan_history",
     "status",
     "expiry_date",
     "purge_date",
