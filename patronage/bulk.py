@@ -10,8 +10,8 @@ work. Here the values are given as the database stores them (dict per row, keyed
 
 * PostgreSQL: ``COPY … FROM STDIN`` (new primary keys, when asked for, are drawn from the
   table's sequence beforehand, in one query);
-* SQLite (and rows that may clash with a unique constraint): multi-row INSERTs as long as
-  the parameter limit allows.
+* SQLite (and rows that may clash with a unique constraint, and a single row): multi-row
+  INSERTs as long as the parameter limit allows.
 
 ``update_rows`` is the matching bulk UPDATE. For tables without ``save()`` logic only: no
 signals, no ``auto_now`` (give those values).
@@ -105,7 +105,9 @@ def insert_rows(
     pk = model._meta.pk
     assert pk is not None
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    if connection.vendor == "postgresql" and not ignore_conflicts:
+    # COPY costs a round trip more than an INSERT: worth it from two rows on (a read
+    # event of the access log is one row, on every page view).
+    if connection.vendor == "postgresql" and not ignore_conflicts and len(rows) > 1:
         return _copy_rows(model, rows, fields, returning_ids)
     quote = connection.ops.quote_name
     # Table and column names come from the model, never from input; values are parameters.

@@ -324,7 +324,13 @@ def _note_patron_activity(user_id: int) -> None:
 
 
 def _locked_open_loan(loan: Loan) -> Loan:
-    locked = Loan.objects.select_for_update().select_related("user", "item").get(pk=loan.pk)
+    # Only the loan (and item) rows: the borrower is on the nullable side of an outer join
+    # (anonymised loans have none), which PostgreSQL will not lock.
+    locked = (
+        Loan.objects.select_for_update(of=("self", "item"))
+        .select_related("user", "item")
+        .get(pk=loan.pk)
+    )
     if not locked.is_open:
         raise Conflict("This loan has already been returned.", code="loan_returned")
     return locked
@@ -407,7 +413,11 @@ def return_item(*, actor: Actor, barcode: str, desk: CirculationDesk) -> Loan:
     _require_at_desk(actor, desk)
     item = find_item(barcode)
     loan = (
-        Loan.objects.active().select_for_update().select_related("user").filter(item=item).first()
+        Loan.objects.active()
+        .select_for_update(of=("self",))
+        .select_related("user")
+        .filter(item=item)
+        .first()
     )
     if loan is None:
         raise Conflict(f"{item} is not on loan.", code="item_not_on_loan")
@@ -494,7 +504,11 @@ def accrue_overdue_fines(*, actor: Actor, now: datetime.datetime | None = None) 
     overdue = Loan.objects.active().filter(due_at__lt=now).values_list("pk", flat=True)
     for pk in overdue.iterator():
         with transaction.atomic():
-            loan = Loan.objects.select_for_update().select_related("user", "item").get(pk=pk)
+            loan = (
+                Loan.objects.select_for_update(of=("self", "item"))
+                .select_related("user", "item")
+                .get(pk=pk)
+            )
             if loan.is_open:
                 changed += _charge_overdue(actor=actor, loan=loan, now=now, final=False)
     return changed
