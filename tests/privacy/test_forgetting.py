@@ -28,24 +28,9 @@ from patronage.privacy import forgetting
 from patronage.privacy.models import ForgettingRequest, ForgettingState, LegalRequest, LegalState
 from tests.api.client import ApiClient
 from tests.circulation.conftest import make_item
-from tests.factories import SYSTEM, actor_for, make_desk, make_library, make_staff, make_user
+from tests.factories import SYSTEM, actor_for, make_library, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def desk(db):
-    return make_desk(make_library())
-
-
-@pytest.fixture
-def operator(desk):
-    return make_staff("FULFILLMENT_OPERATOR_EXTENDED", scope=desk)
-
-
-@pytest.fixture
-def officer(db):
-    return make_staff("PRIVACY_OFFICER", primary_id="officer")
 
 
 @pytest.fixture
@@ -233,8 +218,8 @@ def test_the_api_from_request_to_forgetting(officer, person, no_roles, operator,
 
 
 def test_a_request_about_a_user_out_of_scope_is_not_found(officer, person):
-    from patronage.access.models import Role
     from patronage.access.actions import grant_role
+    from patronage.access.models import Role
 
     request = request_for(officer, person)
     # A library-scoped holder of the permission sees no user outside its scope's reach.

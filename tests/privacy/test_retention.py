@@ -27,24 +27,9 @@ from patronage.privacy import retention
 from patronage.privacy.models import LegalRequest, LegalState, RetentionSettings
 from tests.api.client import ApiClient
 from tests.circulation.conftest import make_item
-from tests.factories import SYSTEM, actor_for, make_desk, make_library, make_staff, make_user
+from tests.factories import SYSTEM, actor_for, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def desk(db):
-    return make_desk(make_library())
-
-
-@pytest.fixture
-def operator(desk):
-    return make_staff("FULFILLMENT_OPERATOR_EXTENDED", scope=desk)
-
-
-@pytest.fixture
-def officer(db):
-    return make_staff("PRIVACY_OFFICER", primary_id="officer")
 
 
 def lend(operator, desk, user, *, returned_days_ago: int | None = None) -> Loan:
