@@ -15,8 +15,8 @@ from patronage.approvals.api import router as approvals_router
 from patronage.approvals.directory_api import router as directory_router
 from patronage.circulation.api import router as circulation_router
 from patronage.privacy.api import router as privacy_router
-from patronage.privacy.personal_data_api import router as personal_data_router
 from patronage.privacy.api_retention import router as retention_router
+from patronage.privacy.personal_data_api import router as personal_data_router
 from patronage.sis.api import router as sis_router
 from patronage.sis.bulk_api import router as bulk_router
 
