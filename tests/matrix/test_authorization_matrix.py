@@ -35,7 +35,12 @@ pytestmark = pytest.mark.django_db
 
 MISSING = 999_999_999
 # Path parameters: what an existing object is, and what a missing one is.
-STRING_PARAMS = {"kind": "email", "table": "USER_GROUP"}
+STRING_PARAMS = {
+    "kind": "email",
+    "table": "USER_GROUP",
+    "user_group": "UNDERGRAD",  # circulation configuration: a user group's loan policy
+    "role_code": "FULFILLMENT_ADMINISTRATOR",  # and a role's waive limit
+}
 PARAM = re.compile(r"<(?:(\w+):)?(\w+)>|\{(\w+)\}")
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -285,6 +286,15 @@ def _config_write(
     return redirect("web:circulation_config")
 
 
+def _edited(request: HttpRequest, rows: QuerySet[Any], prefix: str) -> tuple[str, str]:
+    """The code of the row a form changes (``original_code``; none: it adds one) and the
+    form's key on the page. A code that names no row is a 404."""
+    original = request.POST.get("original_code", "")
+    if original and not rows.filter(code=original).exists():
+        raise Http404("Nothing has this code.")
+    return original, f"{prefix}-{original or 'new'}"
+
+
 def _checked(request: HttpRequest, name: str) -> bool:
     return bool(request.POST.get(name))
 
@@ -336,12 +346,10 @@ def policy_save(request: HttpRequest, user_group: str) -> HttpResponse:
 @domain_errors
 def fee_type_save(request: HttpRequest) -> HttpResponse:
     """Add a fine/fee type, or change one (``original_code`` names the row edited)."""
-    original = request.POST.get("original_code", "")
-    if original and not FeeType.objects.filter(code=original).exists():
-        raise Http404("No such fine/fee type.")
+    original, key = _edited(request, FeeType.objects.all(), "fee-type")
     return _config_write(
         request,
-        f"fee-type-{original}" if original else "fee-type-new",
+        key,
         lambda: actions.save_fee_type(
             actor=actor(request),
             code=original or request.POST.get("code", ""),
@@ -358,12 +366,10 @@ def fee_type_save(request: HttpRequest) -> HttpResponse:
 @domain_errors
 def waive_reason_save(request: HttpRequest) -> HttpResponse:
     """Add a waiving reason, or change one (``original_code`` names the row edited)."""
-    original = request.POST.get("original_code", "")
-    if original and not WaiveReason.objects.filter(code=original).exists():
-        raise Http404("No such waiving reason.")
+    original, key = _edited(request, WaiveReason.objects.all(), "reason")
     return _config_write(
         request,
-        f"reason-{original}" if original else "reason-new",
+        key,
         lambda: actions.save_waive_reason(
             actor=actor(request),
             code=original or request.POST.get("code", ""),
