@@ -16,7 +16,7 @@ from patronage.access.permissions import Permission
 from patronage.accounts import selectors
 from patronage.errors import NotFound, ValidationFailed
 from patronage.sis import actions as sis_actions
-from patronage.sis.models import ImportProfile, Outcome
+from patronage.sis.models import ImportProfile, ImportRun, Outcome
 
 from ..common import INVALID, actor, domain_errors, is_partial, staff
 from .details import render_details
@@ -106,17 +106,24 @@ def runs(request: HttpRequest) -> HttpResponse:
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     """A run's progress (refreshed while it runs), counters and the first report rows."""
     run = sis_actions.get_run(run_id)
+    return render_run(request, run, ("web/sis/run.html", "web/sis/_progress.html"), nav="sis")
+
+
+def render_run(
+    request: HttpRequest, run: ImportRun, templates: tuple[str, str], **extra: Any
+) -> HttpResponse:
+    """A run's page (imports and bulk updates: ``templates`` is the page and its progress
+    part), or only the progress part when htmx polls it."""
     items = run.items.order_by("record", "id")
     context = {
-        "nav": "sis",
         "run": run,
         "rejected": items.filter(outcome=Outcome.REJECTED)[:REPORT_ROWS],
         "changed": items.exclude(outcome=Outcome.REJECTED)[:REPORT_ROWS],
         "limit": REPORT_ROWS,
+        **extra,
     }
-    if is_partial(request, "run-progress"):
-        return render(request, "web/sis/_progress.html", context)
-    return render(request, "web/sis/run.html", context)
+    page, progress = templates
+    return render(request, progress if is_partial(request, "run-progress") else page, context)
 
 
 @requires(Permission.SIS_IMPORT_RUN)

@@ -19,12 +19,10 @@ from patronage.accounts.validation import GENERAL_FIELDS
 from patronage.errors import NotFound, ValidationFailed
 from patronage.sis import actions as sis_actions
 from patronage.sis import bulk_update
-from patronage.sis.models import Outcome
 
-from ..common import INVALID, actor, domain_errors, is_partial, post_values, staff
+from ..common import INVALID, actor, domain_errors, post_values, staff
 from ..options import code_options, library_options, record_type_options, role_options
-
-REPORT_ROWS = 200
+from .sis import render_run
 
 
 def _options() -> dict[str, Any]:
@@ -158,19 +156,14 @@ def search_delete(request: HttpRequest, search_id: int) -> HttpResponse:
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     """A run's progress (refreshed while it runs), counters and the first report rows."""
     run = bulk_update.get_bulk_run(staff(request), run_id)
-    items = run.items.order_by("record", "id")
-    context = {
-        "nav": "bulk",
-        "run": run,
-        "operation": bulk_update.operation_text(run),
-        "selection": bulk_update.selection_text(run),
-        "rejected": items.filter(outcome=Outcome.REJECTED)[:REPORT_ROWS],
-        "changed": items.exclude(outcome=Outcome.REJECTED)[:REPORT_ROWS],
-        "limit": REPORT_ROWS,
-    }
-    if is_partial(request, "run-progress"):
-        return render(request, "web/sis/_bulk_progress.html", context)
-    return render(request, "web/sis/bulk_run.html", context)
+    return render_run(
+        request,
+        run,
+        ("web/sis/bulk_run.html", "web/sis/_bulk_progress.html"),
+        nav="bulk",
+        operation=bulk_update.operation_text(run),
+        selection=bulk_update.selection_text(run),
+    )
 
 
 @requires(Permission.USERS_BULK_UPDATE)
