@@ -20,6 +20,7 @@ from pydantic import ConfigDict, Field
 from patronage.access.permissions import Permission
 from patronage.api_support import MAX_ID, NO_NUL, acting_user, error_responses, permission_required
 from patronage.audit.context import Actor, Channel
+from patronage.privacy.reads import SEARCHED, note_read, reads_patron_data
 from patronage.sis import actions, bulk_update
 from patronage.sis.models import ImportRun, SavedSearch
 
@@ -217,14 +218,21 @@ def resume_run(request: HttpRequest, run_id: Id) -> Status[dict[str, Any]]:
 
 @router.get("/bulk/runs/{run_id}/items", response={200: ItemPage, **error_responses(404)})
 @permission_required(Permission.USERS_BULK_UPDATE)
+@reads_patron_data(SEARCHED, Channel.API)
 def run_items(request: HttpRequest, run_id: Id, query: Query[ItemsQuery]) -> dict[str, Any]:
     """The report's rows: updated (with the change), sent, and rejected users (with the
-    reason); unchanged users are only counted. ``outcome`` narrows to one kind."""
-    return items_page(_run(request, run_id), query)
+    reason); unchanged users are only counted. ``outcome`` narrows to one kind. Logged in
+    the read-access log, like a search."""
+    run = _run(request, run_id)
+    note_read(request, run=run.job)
+    return items_page(run, query)
 
 
 @router.get("/bulk/runs/{run_id}/report", response=error_responses(404), openapi_extra=CSV)
 @permission_required(Permission.USERS_BULK_UPDATE)
+@reads_patron_data(SEARCHED, Channel.API)
 def run_report(request: HttpRequest, run_id: Id) -> StreamingHttpResponse:
-    """The whole report as a CSV download (streamed)."""
-    return actions.report_response(_run(request, run_id))
+    """The whole report as a CSV download (streamed; logged like a search)."""
+    run = _run(request, run_id)
+    note_read(request, run=run.job, report="csv")
+    return actions.report_response(run)

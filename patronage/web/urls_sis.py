@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern] = [
         "bulk/searches/<int:search_id>/delete/", sis_bulk.search_delete, name="bulk_search_delete"
     ),
     path("bulk/runs/<int:run_id>/", sis_bulk.run_detail, name="bulk_run"),
+    path("bulk/runs/<int:run_id>/progress/", sis_bulk.run_progress, name="bulk_run_progress"),
     path("bulk/runs/<int:run_id>/report/", sis_bulk.run_report, name="bulk_run_report"),
     path("users/<int:pk>/open-for-update/", sis.open_for_update, name="user_open_for_update"),
     path(

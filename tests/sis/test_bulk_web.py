@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from patronage.accounts.models import User, UserBlock
+from patronage.audit.models import AuditEvent
 from patronage.sis.models import ImportRun, SavedSearch
 from tests.factories import make_staff, make_user
 
@@ -62,16 +63,19 @@ def test_a_job_from_an_uploaded_file_of_ids_runs_and_reports(
     assert response.status_code == 302
     assert response["Location"] == f"/bulk/runs/{run.pk}/"
     assert UserBlock.objects.count() == 2
+    reads = AuditEvent.objects.filter(verb="users.searched")
     page = client.get(f"/bulk/runs/{run.pk}/").content.decode()
+    assert reads.filter(details__run=run.job).count() == 1  # the page names users: logged
     assert "Add a GENERAL block" in page
     assert "ghost" in page
     assert "No user has this ID" in page
     report = client.get(f"/bulk/runs/{run.pk}/report/")
     assert "Card lost" not in b"".join(report.streaming_content).decode()  # the type, not the note
     progress = client.get(
-        f"/bulk/runs/{run.pk}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="run-progress"
+        f"/bulk/runs/{run.pk}/progress/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="run-progress"
     )
     assert 'id="run-rejected">1<' in progress.content.decode()
+    assert reads.filter(details__run=run.job).count() == 2  # the page, the CSV; not polling
 
 
 def test_a_bad_job_shows_the_form_again_with_the_message_and_starts_nothing(manager, patrons):

@@ -17,8 +17,10 @@ from patronage.accounts.choices import AccountType, CodeTable
 from patronage.accounts.selectors import SearchField
 from patronage.accounts.validation import GENERAL_FIELDS
 from patronage.errors import NotFound, ValidationFailed
+from patronage.privacy.reads import SEARCHED, note_read, reads_patron_data
 from patronage.sis import actions as sis_actions
 from patronage.sis import bulk_update
+from patronage.sis.models import ImportRun
 
 from ..common import INVALID, actor, domain_errors, post_values, staff
 from ..options import code_options, library_options, record_type_options, role_options
@@ -151,11 +153,26 @@ def search_delete(request: HttpRequest, search_id: int) -> HttpResponse:
 
 
 @requires(Permission.USERS_BULK_UPDATE)
+@reads_patron_data(SEARCHED)
 @require_GET
 @domain_errors
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    """A run's progress (refreshed while it runs), counters and the first report rows."""
+    """A run's counters and the first report rows: the users it changed or rejected (a read
+    of patron data, logged like a search)."""
     run = bulk_update.get_bulk_run(staff(request), run_id)
+    note_read(request, run=run.job)
+    return _render(request, run)
+
+
+@requires(Permission.USERS_BULK_UPDATE)
+@require_GET
+@domain_errors
+def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Only the counters, polled every 2 s while the run goes on (no user is named)."""
+    return _render(request, bulk_update.get_bulk_run(staff(request), run_id))
+
+
+def _render(request: HttpRequest, run: ImportRun) -> HttpResponse:
     return render_run(
         request,
         run,
@@ -167,6 +184,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @requires(Permission.USERS_BULK_UPDATE)
+@reads_patron_data(SEARCHED)
 @require_GET
 def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
     """The whole report as CSV (streamed)."""
@@ -174,5 +192,6 @@ def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
         run = bulk_update.get_bulk_run(staff(request), run_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    note_read(request, run=run.job, report="csv")
     # A streamed response; the access decorators are typed for plain responses.
     return sis_actions.report_response(run)  # type: ignore[return-value]
