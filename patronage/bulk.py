@@ -19,6 +19,7 @@ signals, no ``auto_now`` (give those values).
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import sqlite3
@@ -42,16 +43,27 @@ def _json(value: Any) -> Any:
     return None if value is None else json.dumps(value)
 
 
+def _sqlite_datetime(value: Any) -> Any:
+    """What Django's SQLite backend stores for an aware datetime: naive, in the connection's
+    time zone, ``YYYY-MM-DD HH:MM:SS[.ffffff]`` (``adapt_datetimefield_value``)."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return str(value.astimezone(connection.timezone).replace(tzinfo=None))
+    return None if value is None else str(value)
+
+
 def _adapter(field: models.Field[Any, Any]) -> Adapter | None:
     """How a value reaches the database driver; None when it goes as it is."""
     if isinstance(field, models.JSONField) and field.encoder is None:
         return _json
-    if isinstance(field, models.JSONField) or (
-        connection.vendor != "postgresql"
-        and isinstance(field, models.DateField | models.DateTimeField)
-    ):
+    if isinstance(field, models.JSONField):
         return functools.partial(_prepared, field)
-    return None  # psycopg sends dates, times, numbers and text as they are
+    if connection.vendor == "postgresql":
+        return None  # psycopg sends dates, times, numbers and text as they are
+    if isinstance(field, models.DateTimeField):
+        return _sqlite_datetime
+    if isinstance(field, models.DateField):
+        return lambda value: None if value is None else str(value)  # ISO, as Django stores it
+    return None
 
 
 def _prepared(field: models.Field[Any, Any], value: Any) -> Any:
