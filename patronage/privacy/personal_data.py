@@ -1,7 +1,7 @@
 """The personal-data export (seed 002, "Personal Information Letter"; data portability):
 everything held about one user, built once (``build``) and rendered as JSON, as Alma's
-``user_personal_data`` XML (``alma_value`` + the almaws serializers), as a readable HTML
-letter and as PDF (``personal_data_pdf``).
+``user_personal_data`` XML (``personal_data_alma``, written by the almaws serializers), and
+as a readable letter in HTML and PDF (``personal_data_letter``).
 
 What is in it: the record, identifiers, contact information, the notes the user may see
 (``user_viewable``; internal notes are staff's working notes, not part of the letter),
@@ -11,7 +11,7 @@ who viewed or exported the record. Never passwords, PINs or second-factor secret
 
 The content does not depend on who asks: it is the user's own copy, whether staff download
 it, e-mail it as the Personal Information Letter, or the user downloads it from ``/my/``.
-Who may ask is decided here (``export``, ``send_letter``, ``export_own``), and every export
+Who may ask is decided here (``export_data``, ``send_letter``, ``export_own``), and every export
 is a ``user.exported`` event in the read-access log with the actor, channel and format.
 """
 
@@ -33,7 +33,7 @@ from patronage.access.models import RoleGrant
 from patronage.access.permissions import Permission
 from patronage.accounts.actions import require_change
 from patronage.accounts.choices import CodeTable
-from patronage.accounts.models import Email, User
+from patronage.accounts.models import User
 from patronage.almaws.formats import to_xml
 from patronage.almaws.users import (
     ADDRESS_FIELDS,
@@ -45,6 +45,7 @@ from patronage.almaws.users import (
 )
 from patronage.almaws.users import _choice as choice
 from patronage.approvals.acknowledgements import require_acknowledgement
+from patronage.approvals.notifications import address_of
 from patronage.audit.actions import record
 from patronage.audit.context import Actor
 from patronage.audit.models import AuditEvent
@@ -352,8 +353,8 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def _render(user: User, fmt: str, data: dict[str, Any] | None = None) -> Export:
-    content = RENDERERS[check_format(fmt)](build(user) if data is None else data)
+def _render(user: User, fmt: str, data: dict[str, Any]) -> Export:
+    content = RENDERERS[check_format(fmt)](data)
     stamp = timezone.localdate().isoformat()
     return Export(content, CONTENT_TYPES[fmt], f"personal-data-{user.primary_id}-{stamp}.{fmt}")
 
@@ -390,14 +391,9 @@ def export_own(*, actor: Actor, fmt: str) -> Export:
     """The signed-in user's own data (``/my/``): no permission needed, nobody else's."""
     check_format(fmt)
     assert actor.user is not None
-    result = _render(actor.user, fmt)
+    result = _render(actor.user, fmt, build(actor.user))
     record_export(actor, actor.user, fmt)
     return result
-
-
-def preferred_email(user: User) -> str:
-    email = Email.objects.filter(user=user).order_by("-preferred", "id").first()
-    return email.address if email else ""
 
 
 def _send(address: str, letter: str, attachment: Export) -> None:
@@ -413,13 +409,13 @@ def send_letter(*, actor: Actor, user: User, reason: str = "") -> str:
     content. Refused when the user has no e-mail address, and (seed 002) for a user restricted
     for editing unless the sender may edit them. Returns the address."""
     require_change(actor, Permission.PRIVACY_PERSONAL_DATA_LETTER, user)
-    address = preferred_email(user)
+    address = address_of(user)
     if not address:
         raise ValidationFailed(
             {"email": f"{user.display_name} has no e-mail address to send the letter to."},
             code="no_email",
         )
-    attachment = _render(user, "xml")
+    attachment = _render(user, "xml", build(user))
     letter = render_to_string(
         "web/privacy/personal_data/letter_email.txt",
         {"user": user, "date": timezone.localdate()},

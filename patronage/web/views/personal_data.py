@@ -18,6 +18,7 @@ from patronage.access.decorators import requires, requires_any
 from patronage.access.permissions import Permission
 from patronage.accounts import selectors as user_selectors
 from patronage.accounts.models import User
+from patronage.approvals.notifications import address_of
 from patronage.errors import ValidationFailed
 from patronage.privacy import personal_data
 from patronage.privacy.personal_data_api import download
@@ -51,7 +52,7 @@ def _render(request: HttpRequest, user: User, status: int = 200, **extra: Any) -
         "formats": FORMAT_LABELS,
         "may_export": can(viewer, Permission.PRIVACY_PERSONAL_DATA_EXPORT),
         "may_send": can(viewer, Permission.PRIVACY_PERSONAL_DATA_LETTER),
-        "letter_address": "" if card_only else personal_data.preferred_email(user),
+        "letter_address": "" if card_only else address_of(user),
         "has_email": user.emails.exists(),
         **extra,
     }
