@@ -82,6 +82,7 @@ def _record(user: User, codes: Descriptions) -> dict[str, Any]:
     out.update({name: choice(enum, getattr(user, name)) for name, enum in RECORD_CHOICES.items()})
     out.update({name: codes(table, getattr(user, name)) for name, table in RECORD_CODES.items()})
     out["library_notices"] = [codes(CodeTable.PATRON_LETTER, c) for c in user.library_notices]
+    out["keep_loan_history"] = user.keep_loan_history  # the opt-in (privacy.retention)
     out["resource_sharing_libraries"] = [
         {"value": lib.code, "desc": lib.name} for lib in user.rs_libraries.order_by("code")
     ]

@@ -105,6 +105,7 @@ def test_everything_held_is_in_the_data_and_internal_notes_are_not(patron):
     data = personal_data.build(patron)
     assert data["record"]["primary_id"] == "pat01"
     assert data["record"]["full_name"] == "Łucja Żółć"
+    assert data["record"]["keep_loan_history"] is False
     assert {i["value"] for i in data["identifiers"]} == {"pat01", "B0001"}
     assert data["contact"]["emails"][0]["address"] == "lucja@example.org"
     assert data["contact"]["phones"][0]["number"] == "+1 555 0100"
