@@ -15,12 +15,13 @@ from collections.abc import Callable
 from django.core.mail import EmailMessage
 from django.db import transaction
 
+from patronage.approvals.notifications import address_of
 from patronage.audit.actions import record
 from patronage.audit.context import Actor
 from patronage.errors import ValidationFailed
 
 from .actions import require_may_email
-from .models import Email, User
+from .models import User
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +62,6 @@ def render(text: str, user: User) -> str:
     return _PLACEHOLDER.sub(lambda match: PLACEHOLDERS[match.group(1)](user), text)
 
 
-def preferred_email(user: User) -> str:
-    email = Email.objects.filter(user=user).order_by("-preferred", "id").first()
-    return email.address if email else ""
-
-
 @transaction.atomic
 def send_general_mail(*, actor: Actor, user: User, subject: str, body: str) -> str:
     """Send the message to the user's preferred e-mail address; the address it went to.
@@ -75,7 +71,7 @@ def send_general_mail(*, actor: Actor, user: User, subject: str, body: str) -> s
     once the transaction commits; the audit event names the subject, not the text."""
     require_may_email(actor=actor, user=user)
     check_message(subject, body)
-    address = preferred_email(user)
+    address = address_of(user)
     if not address:
         raise ValidationFailed({"email": "This user has no e-mail address."}, code="no_email")
     message = EmailMessage(
