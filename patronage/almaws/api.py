@@ -29,6 +29,14 @@ from patronage.circulation import deletion
 from patronage.errors import Conflict, DomainError
 from patronage.privacy import personal_data as personal_data_export
 from patronage.privacy.personal_data_alma import ALMA_NODE, alma_value
+from patronage.privacy.reads import (
+    EXPORTED,
+    SEARCHED,
+    VIEWED,
+    note_read,
+    read_subject,
+    reads_patron_data,
+)
 
 from . import errors, query, schema, services, users
 from .auth import USAGE_ATTR, AlmaKeyAuth, key_auth, read_key_auth
@@ -163,10 +171,15 @@ def operation(
     body: Node | None = None,
     ok: int = 200,
     auth: AlmaKeyAuth = key_auth,
+    reads: str = "",
 ) -> Callable[[F], F]:
-    """An Alma operation: its method and path, the permission it needs, its documentation."""
+    """An Alma operation: its method and path, the permission it needs, its documentation;
+    ``reads``: the read-log verb of an operation that reads patron data (privacy.reads), whose
+    patron ``_user`` names once found."""
 
     def decorate(view: F) -> F:
+        if reads:
+            view = reads_patron_data(reads, Channel.API, subject_in_path=False)(view)
         view = permission_required(permission)(view)
         router.api_operation(
             [method],
@@ -193,6 +206,14 @@ def _body(request: HttpRequest, node: Node) -> dict[str, Any]:
         raise AlmaError(errors.INVALID_XML, f"No valid XML was given. {exc}".strip()) from None
 
 
+def _user(request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique") -> Any:
+    """The user the path names, as the caller may see them; on an operation that reads patron
+    data, the subject of its read event (and the access reason checked for them)."""
+    user = users.lookup(acting_user(request), user_id, user_id_type)
+    read_subject(request, user.pk)
+    return user
+
+
 # --- users ------------------------------------------------------------------------------------
 
 MAX_LIMIT = 100
@@ -205,7 +226,7 @@ def _check_page(limit: int, offset: int) -> None:
         raise invalid_parameter("offset", str(offset))
 
 
-@operation("GET", "/users", Permission.USERS_VIEW, summary="Retrieve users")
+@operation("GET", "/users", Permission.USERS_VIEW, summary="Retrieve users", reads=SEARCHED)
 def list_users(
     request: HttpRequest,
     limit: int = 10,
@@ -218,6 +239,7 @@ def list_users(
     _check_page(limit, offset)
     found = query.search(viewer, q, order_by)
     total = found.count()
+    note_read(request, query=q, results=total)
     page = list(found[offset : offset + limit]) if limit else []
     full = expand == "full"
     describe = users.Descriptions()
@@ -264,7 +286,9 @@ def create_user(request: HttpRequest) -> HttpResponse:
     return answer(request, schema.USER, users.user_object(request, acting_user(request), user))
 
 
-@operation("GET", "/users/{user_id}", Permission.USERS_VIEW, summary="Get user details")
+@operation(
+    "GET", "/users/{user_id}", Permission.USERS_VIEW, summary="Get user details", reads=VIEWED
+)
 def get_user(
     request: HttpRequest,
     user_id: Text,
@@ -275,7 +299,7 @@ def get_user(
     viewer = acting_user(request)
     if view not in ("full", "brief"):
         raise invalid_parameter("view", view, "Use full or brief.")
-    user = users.lookup(viewer, user_id, user_id_type)
+    user = _user(request, user_id, user_id_type)
     value = users.user_object(request, viewer, user, brief=view == "brief", expand=_split(expand))
     return answer(request, schema.USER, value)
 
@@ -363,11 +387,13 @@ def authenticate_user(
 # --- fines and fees ---------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique") -> Any:
-    return users.lookup(acting_user(request), user_id, user_id_type)
-
-
-@operation("GET", "/users/{user_id}/fees", Permission.FINES_VIEW, summary="Get user fines/fees")
+@operation(
+    "GET",
+    "/users/{user_id}/fees",
+    Permission.FINES_VIEW,
+    summary="Get user fines/fees",
+    reads=VIEWED,
+)
 def list_fees(
     request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique", status: Text = "ACTIVE"
 ) -> HttpResponse:
@@ -420,7 +446,11 @@ def pay_all_fees(
 
 
 @operation(
-    "GET", "/users/{user_id}/fees/{fee_id}", Permission.FINES_VIEW, summary="Get user fine/fee"
+    "GET",
+    "/users/{user_id}/fees/{fee_id}",
+    Permission.FINES_VIEW,
+    summary="Get user fine/fee",
+    reads=VIEWED,
 )
 def get_fee(
     request: HttpRequest, user_id: Text, fee_id: Text, user_id_type: Text = "all_unique"
@@ -469,7 +499,11 @@ def fee_operation(
 
 
 @operation(
-    "GET", "/users/{user_id}/loans", Permission.FULFILLMENT_LOAN_VIEW, summary="Retrieve user loans"
+    "GET",
+    "/users/{user_id}/loans",
+    Permission.FULFILLMENT_LOAN_VIEW,
+    summary="Retrieve user loans",
+    reads=VIEWED,
 )
 def list_loans(
     request: HttpRequest,
@@ -521,6 +555,7 @@ def create_loan(
     "/users/{user_id}/loans/{loan_id}",
     Permission.FULFILLMENT_LOAN_VIEW,
     summary="Loan by user id and loan id",
+    reads=VIEWED,
 )
 def get_loan(
     request: HttpRequest, user_id: Text, loan_id: Text, user_id_type: Text = "all_unique"
@@ -574,6 +609,7 @@ def change_due_date(
     "/users/{user_id}/attachments",
     Permission.USERS_VIEW_DETAILS,
     summary="Get User Attachments",
+    reads=VIEWED,
 )
 def list_attachments(
     request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique"
@@ -608,6 +644,7 @@ def add_attachment(
     "/users/{user_id}/attachments/{attachment_id}",
     Permission.USERS_VIEW_DETAILS,
     summary="Get User Attachment",
+    reads=VIEWED,
 )
 def get_attachment(
     request: HttpRequest,
@@ -632,17 +669,17 @@ def get_attachment(
     "/users/{user_id}/personal-data",
     Permission.PRIVACY_PERSONAL_DATA_EXPORT,
     summary="Get user - data portability",
+    reads=EXPORTED,
 )
 def personal_data(
     request: HttpRequest, user_id: Text, user_id_type: Text = "all_unique"
 ) -> HttpResponse:
-    """The privacy app's personal-data export, in Alma's object (an export in the access log)."""
+    """The privacy app's personal-data export, in Alma's object (an export in the access log,
+    recorded by ``reads=EXPORTED`` like every other read here)."""
     user = _user(request, user_id, user_id_type)
-    actor = users.actor_of(request)
-    data = personal_data_export.export_data(actor=actor, user=user)
-    response = answer(request, ALMA_NODE, alma_value(data))
-    personal_data_export.record_export(actor, user, "alma")
-    return response
+    data = personal_data_export.export_data(actor=users.actor_of(request), user=user)
+    note_read(request, **personal_data_export.details("alma"))
+    return answer(request, ALMA_NODE, alma_value(data))
 
 
 # --- what Patronage does not have yet: valid empty lists, Alma's "not supported" --------------

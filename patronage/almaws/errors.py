@@ -71,6 +71,12 @@ def from_domain(exc: DomainError) -> AlmaError:
         return AlmaError(GENERAL_ERROR, exc.message)
     if isinstance(exc, ValidationFailed):
         errors = exc.errors
+        if exc.code == "access_reason_required":  # privacy.reads: the setting asks for one
+            return AlmaError(
+                GENERAL_ERROR,
+                f"{errors.get('access_reason', exc.message)} Give it in the X-Access-Reason "
+                "header.",
+            )
         if exc.code == "identifier_in_use":
             return AlmaError(IDENTIFIER_EXISTS, exc.message)
         if exc.code == "weak_password":

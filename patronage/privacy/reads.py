@@ -5,7 +5,10 @@ Routes touching patron data say so in one declarative way, ``@reads_patron_data(
 placed under the permission decorator (a refused request reads nothing): the wrapper records
 exactly one event per request that answered successfully, after the view ran, with the
 subject taken from the route (``pk`` / ``user_id``) and whatever the view added with
-``note_read`` (a search's query and number of results). ``patron_data_routes`` lists them, and
+``note_read`` (a search's query and number of results). Routes that name the patron by
+something else than our id (the Alma API's ``user_id`` is a primary ID or any identifier)
+are marked with ``subject_in_path=False`` and tell the subject with ``read_subject`` once
+they have found the patron. ``patron_data_routes`` lists them, and
 ``tests/privacy/test_read_log.py`` walks every one of them.
 
 The access reason (``PrivacySettings.access_reason``): off, optional or required. Staff give
@@ -54,6 +57,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class ReadNote:
     verb: str
     subject_id: int | None
+    reason: str = ""
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -62,6 +66,16 @@ def note_read(request: HttpRequest, **details: Any) -> None:
     note: ReadNote | None = getattr(request, "patron_read", None)
     if note is not None:
         note.details.update(details)
+
+
+def read_subject(request: HttpRequest, subject_id: int) -> None:
+    """The patron this request reads, on a route marked ``subject_in_path=False``: recorded
+    as the event's subject, and the access reason required for them as for any record view
+    (before the view reads anything about them)."""
+    note: ReadNote | None = getattr(request, "patron_read", None)
+    if note is not None:
+        require_reason(note.reason, subject_id)
+        note.subject_id = subject_id
 
 
 def reason_setting() -> str:
@@ -126,15 +140,20 @@ def require_reason(reason: str, subject_id: int | None) -> None:
         )
 
 
-def reads_patron_data(verb: str, channel: str = Channel.UI) -> Callable[[F], F]:
-    """Mark a view or API operation as reading patron data; log one event per success."""
+def reads_patron_data(
+    verb: str, channel: str = Channel.UI, *, subject_in_path: bool = True
+) -> Callable[[F], F]:
+    """Mark a view or API operation as reading patron data; log one event per success.
+
+    ``subject_in_path=False``: the route's ``user_id`` is not our id, and the view calls
+    ``read_subject`` when it has found the patron (API and CLI channels only)."""
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             if request.method not in ("GET", "HEAD"):  # a write on the same route
                 return view(request, *args, **kwargs)
-            raw = kwargs.get("pk", kwargs.get("user_id"))
+            raw = kwargs.get("pk", kwargs.get("user_id")) if subject_in_path else None
             subject_id = int(raw) if raw is not None else None
             if channel == Channel.UI:
                 reason = _ui_reason(request, subject_id)
@@ -159,13 +178,13 @@ def reads_patron_data(verb: str, channel: str = Channel.UI) -> Callable[[F], F]:
             else:
                 reason = request.headers.get(REASON_HEADER, "").strip()[:MAX_REASON]
                 require_reason(reason, subject_id)
-            note = ReadNote(verb=verb, subject_id=subject_id)
+            note = ReadNote(verb=verb, subject_id=subject_id, reason=reason)
             request.patron_read = note  # type: ignore[attr-defined]
             response = view(request, *args, **kwargs)
             if isinstance(response, HttpResponse) and response.status_code >= 400:
                 return response
             record_read(
-                Actor.from_request(request, channel), verb, subject_id, reason, note.details
+                Actor.from_request(request, channel), verb, note.subject_id, reason, note.details
             )
             return response
 
