@@ -15,8 +15,8 @@ in two processes) for S seconds per figure:
   blocks, statistics, roles, proxies, threshold counting, JSON or XML);
 * ``search``: ``GET /almaws/v1/users?q=last_name~{prefix}`` (first page of 10, total count).
 
-Prints requests/s, p50 and p99 for each, and ``ratio_to_baseline_view``: the full JSON GET's
-time per request over the baseline's.
+Prints requests/s, p50 and p99 for each, and ``ratio_to_baseline_view`` (the full JSON GET's
+time per request over the baseline's) and ``ratio_xml_to_baseline_view`` (the XML GET's).
 """
 
 from __future__ import annotations
@@ -293,8 +293,10 @@ def main() -> None:
         print(f"RESULT {name}_p50: {shown['p50']:.2f} ms")
         print(f"RESULT {name}_p99: {shown['p99']:.2f} ms")
     ratio = figures["baseline"]["rps"] / figures["user_get_json"]["rps"]
+    ratio_xml = figures["baseline"]["rps"] / figures["user_get_xml"]["rps"]
     print(f"RESULT user_get_p99: {figures['user_get_json']['p99']:.2f} ms")
     print(f"RESULT ratio_to_baseline_view: {ratio:.2f} x")
+    print(f"RESULT ratio_xml_to_baseline_view: {ratio_xml:.2f} x")
     print(f"RESULT server_errors: {sum(f['errors'] for f in figures.values()):.0f} errors")
 
 

@@ -249,6 +249,9 @@ for _cidr in STAFF_LOGIN_IP_RANGES:
 # Access decisions are cached per process for at most this long (access/checks.py): the
 # longest a grant dated to start later waits to take effect. Removal never waits. 0: off.
 AUTHZ_CACHE_SECONDS = int(os.environ.get("PATRONAGE_AUTHZ_CACHE_SECONDS", "60"))
+# Code-table descriptions and the current confidentiality policy are kept per process for at
+# most this long (process_cache.py): the longest another process takes to see a change. 0: off.
+CONFIG_CACHE_SECONDS = int(os.environ.get("PATRONAGE_CONFIG_CACHE_SECONDS", "60"))
 
 # Attachments: a size limit and a content-type allow-list (seed 002, "Managing User Attachments").
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))

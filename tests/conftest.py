@@ -21,6 +21,17 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Each test has a database of its own: nothing kept from another test's (code-table
+    descriptions, the current confidentiality policy; process_cache.py)."""
+    from patronage.process_cache import forget_all
+
+    forget_all()
+    yield
+    forget_all()
+
+
 @pytest.fixture
 def admin(db):
     return make_staff(

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from patronage.accounts.models import User
+from patronage.accounts.prepared import PreparedQuery, fetch_together
 from patronage.audit.actions import record
 from patronage.audit.context import Actor, Channel
 from patronage.errors import DomainError, Forbidden, NotFound, ValidationFailed
@@ -226,6 +227,23 @@ def keys_of(owner: User) -> list[ApiKey]:
 
 
 # --- recognising a presented key --------------------------------------------------------------
+# Every API request does this first: the key and its owner, by the key's digest, are two
+# queries compiled once per connection and run together (one statement on PostgreSQL;
+# accounts/prepared.py), not compiled anew for each request.
+_KEY_BY_DIGEST = PreparedQuery(ApiKey, lambda digest: ApiKey.objects.filter(digest=digest), 1)
+_OWNER_BY_DIGEST = PreparedQuery(
+    User, lambda digest: User.objects.filter(api_keys__digest=digest), 1
+)
+
+
+def _presented(key: str) -> ApiKey | None:
+    digest = digest_of(key)
+    keys, owners = fetch_together([(_KEY_BY_DIGEST, (digest,)), (_OWNER_BY_DIGEST, (digest,))])
+    if not keys or not owners:
+        return None
+    api_key = keys[0]
+    api_key.owner = owners[0]
+    return api_key
 
 
 def authenticate_key(key: str, method: str) -> User:
@@ -233,11 +251,7 @@ def authenticate_key(key: str, method: str) -> User:
     (``api_key_invalid``, ``api_key_revoked``, ``api_key_expired``) or 403 for a write with a
     read-only key."""
     key = (key or "").strip()
-    api_key = (
-        ApiKey.objects.select_related("owner").filter(digest=digest_of(key)).first()
-        if key
-        else None
-    )
+    api_key = _presented(key) if key else None
     if api_key is None:
         raise NotAuthenticated("The API key is not valid.", code="api_key_invalid")
     if api_key.revoked_at is not None:

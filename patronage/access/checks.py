@@ -261,6 +261,15 @@ def permissions_of(user: User | None) -> set[str]:
     return set(coverage_by_permission(user))
 
 
+def reaches_everywhere(user: User | None, permission: Permission) -> bool:
+    """Whether ``restrict`` leaves every queryset whole for ``user`` and ``permission``
+    (an institution-wide grant of it), so a caller may skip building one to find out."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    coverage = coverage_by_permission(user).get(permission)
+    return coverage is not None and coverage.everywhere
+
+
 def restrict(
     queryset: models.QuerySet[M], user: User | None, permission: Permission
 ) -> models.QuerySet[M]:

@@ -30,7 +30,7 @@ from patronage.audit.context import Actor
 from patronage.errors import ConfirmationRequired, Forbidden, ValidationFailed
 from patronage.organization.models import Library
 
-from . import external
+from . import external, selectors
 from .choices import AccountType, CodeTable, ContactKind, RecordType, Segment, UserStatus
 from .models import (
     Address,
@@ -1006,6 +1006,7 @@ def save_code_entry(
     entry.description, entry.record_types = description, types
     entry.enabled, entry.sort_order = parse_bool(enabled), int(sort_order)
     entry.save()
+    selectors.code_descriptions.forget()
     record(
         actor=actor,
         verb="code_table.saved",

@@ -12,7 +12,8 @@ and the API only ask ``user_card(actor, user).details``.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
@@ -21,16 +22,18 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.lookups import IsNull
 from django.utils import timezone
 
-from patronage.access.checks import can, restrict
+from patronage.access.checks import can, reaches_everywhere, restrict
 from patronage.access.models import RoleGrant
 from patronage.access.permissions import Permission
 from patronage.approvals.acknowledgements import acknowledgement_required, require_acknowledgement
 from patronage.audit.models import AuditEvent
 from patronage.errors import Forbidden, NotFound
+from patronage.process_cache import ProcessCached
 
 from .choices import BlockStatus, UserStatus
 from .models import (
     Address,
+    CodeTableEntry,
     Email,
     Phone,
     User,
@@ -44,7 +47,7 @@ from .models import (
     identifier_key,
     name_tokens,
 )
-from .prepared import PreparedQuery
+from .prepared import PreparedQuery, PreparedRows, fetch_together
 
 
 def may_see_details(actor: User | None) -> bool:
@@ -74,6 +77,21 @@ def get_user(actor: User | None, pk: int | str) -> User:
         return visible_users(actor).get(pk=int(pk))
     except (User.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such user.", code="user_not_found") from None
+
+
+def _load_code_descriptions() -> dict[str, dict[str, str]]:
+    by_table: dict[str, dict[str, str]] = {}
+    for table, code, description in CodeTableEntry.objects.values_list(
+        "table", "code", "description"
+    ):
+        by_table.setdefault(table, {})[code] = description
+    return by_table
+
+
+# Every code table's descriptions (disabled values too: records may still carry them), by
+# table and code. Read for every coded field an answer shows, changed only by
+# ``actions.save_code_entry``: kept per process (process_cache.py).
+code_descriptions: ProcessCached[dict[str, dict[str, str]]] = ProcessCached(_load_code_descriptions)
 
 
 # --- exact lookups ---------------------------------------------------------------------------
@@ -463,15 +481,23 @@ def _one_entry(user: User, entries: QuerySet[Any], pk: int | str, what: str) -> 
     return entry
 
 
+# The entries of a record: each kind's rows of one user, in the order the record shows them.
+CONTACT_MODELS: dict[str, type[Address | Email | Phone]] = {
+    "address": Address,
+    "email": Email,
+    "phone": Phone,
+}
+
+
+def _identifiers(user_id: Any) -> QuerySet[UserIdentifier]:
+    return UserIdentifier.objects.filter(user_id=user_id).order_by("-is_primary", "id")
+
+
 def contact_entries(actor: User | None, user: User, kind: str) -> QuerySet[Any]:
     require_details(actor)
-    if kind == "address":
-        return Address.objects.filter(user=user)
-    if kind == "email":
-        return Email.objects.filter(user=user)
-    if kind == "phone":
-        return Phone.objects.filter(user=user)
-    raise NotFound("No such kind of contact information.", code="entry_not_found")
+    if kind not in CONTACT_MODELS:
+        raise NotFound("No such kind of contact information.", code="entry_not_found")
+    return CONTACT_MODELS[kind].objects.filter(user=user)
 
 
 def get_contact_entry(
@@ -482,7 +508,7 @@ def get_contact_entry(
 
 def identifiers_of(actor: User | None, user: User) -> QuerySet[UserIdentifier]:
     require_details(actor)
-    return UserIdentifier.objects.filter(user=user).order_by("-is_primary", "id")
+    return _identifiers(user.pk)
 
 
 def get_identifier(actor: User | None, user: User, pk: int | str) -> UserIdentifier:
@@ -514,6 +540,92 @@ def blocks_of(actor: User | None, user: User) -> QuerySet[UserBlock]:
 
 def get_block(actor: User | None, user: User, pk: int | str) -> UserBlock:
     return _one_entry(user, blocks_of(actor, user), pk, "block")
+
+
+@dataclass
+class RecordEntries:
+    """Every entry of one user's record that the actor may see, each list in the record's
+    order; ``created_by`` maps the ids of the staff who added notes and blocks to their
+    primary IDs; ``also``: the results of the caller's own queries, read with these."""
+
+    addresses: list[Address]
+    emails: list[Email]
+    phones: list[Phone]
+    identifiers: list[UserIdentifier]
+    notes: list[UserNote]
+    statistics: list[UserStatistic]
+    blocks: list[UserBlock]
+    created_by: dict[int, str]
+    also: list[list[Any]]
+
+
+def _prepared_entries(model: type[Any]) -> PreparedQuery[Any]:
+    return PreparedQuery(model, lambda user_id: model.objects.filter(user_id=user_id), (int,))
+
+
+def _prepared_authors(model: type[Any]) -> PreparedRows:
+    return PreparedRows(
+        lambda user_id: (
+            model.objects.filter(user_id=user_id, created_by__isnull=False)
+            .order_by()
+            .values_list("created_by_id", "created_by__primary_id")
+        ),
+        (int,),
+    )
+
+
+_PREPARED_ENTRIES: dict[str, PreparedQuery[Any]] = {
+    "addresses": _prepared_entries(Address),
+    "emails": _prepared_entries(Email),
+    "phones": _prepared_entries(Phone),
+    "identifiers": PreparedQuery(UserIdentifier, _identifiers, (int,)),
+    "notes": _prepared_entries(UserNote),
+    "statistics": _prepared_entries(UserStatistic),
+    "blocks": _prepared_entries(UserBlock),
+}
+_LIBRARY_OWNED: dict[str, type[Any]] = {
+    "notes": UserNote,
+    "statistics": UserStatistic,
+    "blocks": UserBlock,
+}
+_AUTHORS = [_prepared_authors(UserNote), _prepared_authors(UserBlock)]
+
+
+def record_entries(
+    actor: User | None, user: User, also: Sequence[tuple[Any, tuple[Any, ...]]] = ()
+) -> RecordEntries:
+    """The whole record's entries at once (the Alma API's user object), as the selectors
+    above give them one kind at a time; ``also``: more prepared queries to run with them.
+
+    The kinds are queries compiled once per connection (``prepared.py``), run together (one
+    statement on PostgreSQL). Library-owned kinds (notes, statistics, blocks) are read that
+    way only when the actor's grants reach every library; otherwise through their
+    ``restrict``-ed querysets. Entries get their user without a query of their own.
+    """
+    require_details(actor)
+    narrowed: dict[str, list[Any]] = {}
+    if not reaches_everywhere(actor, Permission.USERS_VIEW):
+        for kind, model in _LIBRARY_OWNED.items():
+            narrowed[kind] = list(
+                restrict(model.objects.filter(user=user), actor, Permission.USERS_VIEW)
+            )
+    kinds = [kind for kind in _PREPARED_ENTRIES if kind not in narrowed]
+    calls: list[tuple[Any, tuple[Any, ...]]] = [
+        *((_PREPARED_ENTRIES[kind], (user.pk,)) for kind in kinds),
+        *((authors, (user.pk,)) for authors in _AUTHORS),
+        *also,
+    ]
+    results = fetch_together(calls, using=user._state.db or "default")
+    found = {**dict(zip(kinds, results, strict=False)), **narrowed}
+    for rows in found.values():
+        for row in rows:
+            row.user = user
+    rest = results[len(kinds) :]
+    return RecordEntries(
+        **{kind: found[kind] for kind in _PREPARED_ENTRIES},
+        created_by=dict(itertools.chain(*rest[: len(_AUTHORS)])),
+        also=rest[len(_AUTHORS) :],
+    )
 
 
 def attachments_of(actor: User | None, user: User) -> QuerySet[UserAttachment]:

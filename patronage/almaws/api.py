@@ -252,7 +252,24 @@ def list_users(
     return answer(request, schema.USERS, {"user": listed, "total_record_count": total})
 
 
-# Before /users/{user_id}, which would take its name for a user's.
+# Before /users/{user_id}, which would take their names for a user's: the reference's test
+# that a key is configured correctly (for reads; with POST, for writes too). A key that is
+# not gets Alma's refusal (400 UNAUTHORIZED) from the authentication, as on every operation.
+def _key_test(request: HttpRequest) -> HttpResponse:
+    result = f"{request.method} - the API key is configured correctly for the Users API."
+    return answer(request, schema.KEY_TEST, {"result": result})
+
+
+@operation("GET", "/users/operation/test", Permission.USERS_VIEW, summary="GET User Test API")
+def check_key_for_reads(request: HttpRequest) -> HttpResponse:
+    return _key_test(request)
+
+
+@operation("POST", "/users/operation/test", Permission.USERS_EDIT, summary="POST User Test API")
+def check_key_for_writes(request: HttpRequest) -> HttpResponse:
+    return _key_test(request)
+
+
 @operation(
     "GET",
     "/users/staff-login-report",

@@ -28,11 +28,12 @@ from patronage.accounts.choices import (
     Segment,
     UserStatus,
 )
-from patronage.accounts.models import CodeTableEntry, User, identifier_key
+from patronage.accounts.models import User, identifier_key
+from patronage.accounts.prepared import PreparedRows
 from patronage.accounts.validation import parse_date
 from patronage.audit.context import Actor, Channel
 from patronage.audit.models import AuditEvent
-from patronage.circulation.selectors import balances, proxies_of, visible_loans
+from patronage.circulation.selectors import SPONSORS, balances, visible_loans
 from patronage.organization.models import AcquisitionsUnit, CirculationDesk, Department, Library
 
 from .errors import AlmaError, invalid_parameter
@@ -115,18 +116,12 @@ def user_link(request: HttpRequest, primary_id: str) -> str:
 
 
 class Descriptions:
-    """Code-table descriptions for one answer, read once."""
+    """Code-table descriptions for one answer (kept per process by the selectors)."""
 
     def __init__(self) -> None:
-        self._by_table: dict[str, dict[str, str]] | None = None
+        self._by_table = selectors.code_descriptions.get()
 
     def __call__(self, table: str, value: str) -> dict[str, str]:
-        if self._by_table is None:
-            self._by_table = {}
-            for entry_table, entry_code, description in CodeTableEntry.objects.values_list(
-                "table", "code", "description"
-            ):
-                self._by_table.setdefault(entry_table, {})[entry_code] = description
         return {"value": value, "desc": self._by_table.get(table, {}).get(value, "")}
 
 
@@ -147,8 +142,7 @@ def lookup(viewer: User | None, user_id: str, user_id_type: str) -> User:
     elif user_id_type in ("primary_id", "PRIMARY"):
         user = selectors.find_by_identifier(viewer, user_id, "PRIMARY")
     else:
-        known = CodeTableEntry.objects.filter(table=CodeTable.IDENTIFIER_TYPE, code=user_id_type)
-        if not known.exists():
+        if user_id_type not in selectors.code_descriptions.get().get(CodeTable.IDENTIFIER_TYPE, {}):
             raise invalid_parameter(
                 "user_id_type", user_id_type, "Use all_unique, primary_id or an identifier type."
             )
@@ -222,27 +216,33 @@ def user_object(
             "is_researcher": False,
         }
     )
-    value["contact_info"] = _contact_info(viewer, user, describe, emails_only=brief)
-    value["user_identifier"] = _identifiers(viewer, user, describe)
-    value["user_statistic"] = _statistics(viewer, user, describe)
+    # The lists beside the entries are read with them (one statement on PostgreSQL).
+    also: list[tuple[Any, tuple[Any, ...]]] = []
+    roles = not brief and can(viewer, Permission.ROLES_VIEW)
+    if not brief:
+        also += [(SPONSORS, (user.pk,)), (_RS_LIBRARIES, (user.pk,))]
+    if roles:
+        also.append((_ROLE_ROWS, (user.pk, timezone.now())))
+    entries = selectors.record_entries(viewer, user, also)
+    value["contact_info"] = _contact_info(entries, describe, emails_only=brief)
+    value["user_identifier"] = _identifiers(entries, describe)
+    value["user_statistic"] = _statistics(entries, describe)
     if brief:  # Alma's view=brief: core information, emails, identifiers and statistics
         return value
-    value["user_block"] = _blocks(viewer, user, describe)
-    value["user_note"] = _notes(viewer, user, describe)
-    if can(viewer, Permission.ROLES_VIEW):
-        value["user_role"] = _roles(user)
+    sponsors, rs_libraries, *role_rows = entries.also
+    value["user_block"] = _blocks(entries, describe)
+    value["user_note"] = _notes(entries, describe)
+    if roles:
+        value["user_role"] = _roles(role_rows[0])
     value["proxy_for_user"] = [
         {
-            "primary_id": view.relation.sponsor.primary_id,
-            "full_name": view.relation.sponsor.display_name,
-            "link": user_link(request, view.relation.sponsor.primary_id),
+            "primary_id": sponsor.primary_id,
+            "full_name": sponsor.display_name,
+            "link": user_link(request, sponsor.primary_id),
         }
-        for view in proxies_of(user).proxy_for
+        for sponsor in sponsors
     ]
-    value["rs_library"] = [
-        {"code": {"value": library.code, "desc": library.name}}
-        for library in user.rs_libraries.order_by("code")
-    ]
+    value["rs_library"] = [{"code": {"value": code, "desc": name}} for code, name in rs_libraries]
     value["library_notice"] = [
         {"code": describe(CodeTable.PATRON_LETTER, letter), "value": True}
         for letter in user.library_notices
@@ -271,7 +271,7 @@ def _segment(entry: Any) -> str:
 
 
 def _contact_info(
-    viewer: User | None, user: User, describe: Descriptions, *, emails_only: bool
+    entries: selectors.RecordEntries, describe: Descriptions, *, emails_only: bool
 ) -> dict[str, Any]:
     emails = [
         {
@@ -281,7 +281,7 @@ def _contact_info(
             "preferred": email.preferred,
             "segment_type": _segment(email),
         }
-        for email in selectors.contact_entries(viewer, user, "email")
+        for email in entries.emails
     ]
     if emails_only:
         return {"email": emails}
@@ -297,7 +297,7 @@ def _contact_info(
                 "preferred": address.preferred,
                 "segment_type": _segment(address),
             }
-            for address in selectors.contact_entries(viewer, user, "address")
+            for address in entries.addresses
         ],
         "email": emails,
         "phone": [
@@ -308,7 +308,7 @@ def _contact_info(
                 "preferred_sms": phone.preferred_sms,
                 "segment_type": _segment(phone),
             }
-            for phone in selectors.contact_entries(viewer, user, "phone")
+            for phone in entries.phones
         ],
     }
 
@@ -317,7 +317,7 @@ ADDRESS_TEXT = ("line1", "line2", "line3", "line4", "line5", "city", "state_prov
 ADDRESS_FIELDS = (*ADDRESS_TEXT, "postal_code")
 
 
-def _identifiers(viewer: User | None, user: User, describe: Descriptions) -> list[dict[str, Any]]:
+def _identifiers(entries: selectors.RecordEntries, describe: Descriptions) -> list[dict[str, Any]]:
     return [
         {
             "id_type": describe(CodeTable.IDENTIFIER_TYPE, identifier.id_type),
@@ -326,12 +326,12 @@ def _identifiers(viewer: User | None, user: User, describe: Descriptions) -> lis
             "status": "ACTIVE",
             "segment_type": _segment(identifier),
         }
-        for identifier in selectors.identifiers_of(viewer, user)
+        for identifier in entries.identifiers
         if not identifier.is_primary
     ]
 
 
-def _statistics(viewer: User | None, user: User, describe: Descriptions) -> list[dict[str, Any]]:
+def _statistics(entries: selectors.RecordEntries, describe: Descriptions) -> list[dict[str, Any]]:
     return [
         {
             "statistic_category": describe(CodeTable.STATISTIC_CATEGORY, statistic.category),
@@ -339,18 +339,18 @@ def _statistics(viewer: User | None, user: User, describe: Descriptions) -> list
             "statistic_note": statistic.note,
             "segment_type": _segment(statistic),
         }
-        for statistic in selectors.statistics_of(viewer, user)
+        for statistic in entries.statistics
     ]
 
 
-def _blocks(viewer: User | None, user: User, describe: Descriptions) -> list[dict[str, Any]]:
+def _blocks(entries: selectors.RecordEntries, describe: Descriptions) -> list[dict[str, Any]]:
     return [
         {
             "block_type": describe(CodeTable.BLOCK_TYPE, block.block_type),
             "block_description": describe(CodeTable.BLOCK_TYPE, block.block_type),
             "block_status": block.status,
             "block_note": block.note,
-            "created_by": block.created_by.primary_id if block.created_by else "",
+            "created_by": entries.created_by.get(block.created_by_id or 0, ""),
             "created_date": alma_datetime(block.created_at),
             "expiry_date": alma_datetime(
                 datetime.datetime.combine(block.expiry_date, datetime.time(), datetime.UTC)
@@ -359,22 +359,22 @@ def _blocks(viewer: User | None, user: User, describe: Descriptions) -> list[dic
             else None,
             "segment_type": _segment(block),
         }
-        for block in selectors.blocks_of(viewer, user).select_related("created_by")
+        for block in entries.blocks
     ]
 
 
-def _notes(viewer: User | None, user: User, describe: Descriptions) -> list[dict[str, Any]]:
+def _notes(entries: selectors.RecordEntries, describe: Descriptions) -> list[dict[str, Any]]:
     return [
         {
             "note_type": describe(CodeTable.NOTE_TYPE, note.note_type),
             "note_text": note.text,
             "user_viewable": note.user_viewable,
             "popup_note": note.popup,
-            "created_by": note.created_by.primary_id if note.created_by else "",
+            "created_by": entries.created_by.get(note.created_by_id or 0, ""),
             "created_date": alma_datetime(note.created_at),
             "segment_type": _segment(note),
         }
-        for note in selectors.notes_of(viewer, user).select_related("created_by")
+        for note in entries.notes
     ]
 
 
@@ -393,33 +393,72 @@ def _grants(user: User) -> list[RoleGrant]:
     )
 
 
-def _roles(user: User) -> list[dict[str, Any]]:
-    """Grants as Alma's user roles: the role as ``role_type``, the library (or the
-    institution) as ``scope``, a desk, department or acquisitions unit as a parameter."""
-    roles = []
-    for grant in _grants(user):
-        unit: Any = grant.unit
-        library = unit if isinstance(unit, Library) else getattr(unit, "library", None)
-        scope = (
-            {"value": library.code, "desc": library.name}
-            if library is not None
-            else {"value": INSTITUTION, "desc": "Institution"}
+# The lists of the user object beside its entries, each one query compiled once per database
+# connection (accounts/prepared.py): every Alma client's GET reads them.
+_RS_LIBRARIES = PreparedRows(
+    lambda user_id: (
+        User.rs_libraries.through.objects.filter(user_id=user_id)
+        .order_by("library__code")
+        .values_list("library__code", "library__name")
+    ),
+    (int,),
+)
+# The grant's field holding the unit each role parameter names.
+_PARAMETER_FIELDS = {
+    "CirculationDesk": "circulation_desk",
+    "ServiceUnit": "department",
+    "AcquisitionsUnit": "acquisitions_unit",
+}
+_ROLE_ROWS = PreparedRows(
+    lambda user_id, now: (
+        RoleGrant.objects.active(at=now)
+        .filter(user_id=user_id)
+        .order_by("id")
+        .values_list(
+            "role__code",
+            "role__name",
+            "valid_until",
+            "library__code",
+            "library__name",
+            *(
+                f"{field}__{column}"
+                for field in _PARAMETER_FIELDS.values()
+                for column in ("code", "name", "library__code", "library__name")
+            ),
         )
-        parameters = [
-            {
-                "type": {"value": kind, "desc": ""},
-                "scope": scope,
-                "value": {"value": unit.code, "desc": unit.name},
-            }
-            for kind, (_, model) in PARAMETER_UNITS.items()
-            if isinstance(unit, model)
-        ]
+    ),
+    (int, datetime.datetime),
+)
+
+
+def _roles(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Active grants (rows of ``_ROLE_ROWS``) as Alma's user roles: the role as
+    ``role_type``, the library (or the institution) as ``scope``, a desk, department or
+    acquisitions unit as a parameter."""
+    roles = []
+    for row in rows:
+        role_code, role_name, valid_until, library_code, library_name = row[:5]
+        scope = {"value": INSTITUTION, "desc": "Institution"}
+        if library_code is not None:
+            scope = {"value": library_code, "desc": library_name}
+        parameters = []
+        for n, kind in enumerate(_PARAMETER_FIELDS):
+            code, name, its_library, its_library_name = row[5 + 4 * n : 9 + 4 * n]
+            if code is not None:
+                scope = {"value": its_library, "desc": its_library_name}
+                parameters.append(
+                    {
+                        "type": {"value": kind, "desc": ""},
+                        "scope": scope,
+                        "value": {"value": code, "desc": name},
+                    }
+                )
         roles.append(
             {
                 "status": {"value": "ACTIVE", "desc": "Active"},
                 "scope": scope,
-                "role_type": {"value": grant.role.code, "desc": grant.role.name},
-                "expiry_date": alma_date(grant.valid_until.date()) if grant.valid_until else None,
+                "role_type": {"value": role_code, "desc": role_name},
+                "expiry_date": alma_date(valid_until.date()) if valid_until else None,
                 "parameter": parameters,
             }
         )

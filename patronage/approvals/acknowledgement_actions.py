@@ -40,6 +40,7 @@ def publish_policy(*, actor: Actor, title: str, text: str) -> ConfidentialityPol
         published_at=timezone.now(),
         published_by=actor.user,
     )
+    acknowledgements.published_policy.forget()
     record(
         actor=actor,
         verb="confidentiality_policy.published",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from patronage.access.permissions import Permission
 from patronage.accounts.models import User
 from patronage.errors import Forbidden
+from patronage.process_cache import ProcessCached, ProcessCachedMap
 
 from .models import Acknowledgement, ConfidentialityPolicy
 
@@ -41,14 +42,40 @@ def latest_acknowledgement(user: User, policy: ConfidentialityPolicy) -> Acknowl
     )
 
 
+# Asked before every read of a patron's details, so kept per process (process_cache.py): the
+# current policy's id, forgotten by ``publish_policy``; and, per (user, policy), when a
+# valid acknowledgement lapses. Only a valid one is kept: an acknowledgement never shortens
+# a later lapse, so what is kept stays true until then, and a new one is seen at once here
+# (``acknowledge`` forgets the user) and within CONFIG_CACHE_SECONDS elsewhere.
+published_policy: ProcessCached[int | None] = ProcessCached(
+    lambda: ConfidentialityPolicy.objects.order_by("-version").values_list("pk", flat=True).first()
+)
+_acknowledged_until: ProcessCachedMap[int, tuple[int, datetime.datetime]] = ProcessCachedMap()
+
+
+def _lapses(user: User, policy_id: int) -> datetime.datetime | None:
+    kept = _acknowledged_until.get(user.pk)
+    if kept is not None and kept[0] == policy_id:
+        return kept[1]
+    latest = (
+        Acknowledgement.objects.filter(user=user, policy_id=policy_id)
+        .order_by("-acknowledged_at")
+        .values_list("acknowledged_at", flat=True)
+        .first()
+    )
+    until = latest + period() if latest else None
+    if until is not None and until > timezone.now():
+        _acknowledged_until.put(user.pk, (policy_id, until), until.timestamp())
+    return until
+
+
 def _state(user: User) -> tuple[bool, datetime.datetime | None]:
     """(a policy is published, when the user's acknowledgement of it lapses), cached on the
     instance, which Django loads anew for every request."""
     cached: tuple[bool, datetime.datetime | None] | None = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        policy = current_policy()
-        latest = latest_acknowledgement(user, policy) if policy else None
-        cached = (policy is not None, latest.acknowledged_at + period() if latest else None)
+        policy_id = published_policy.get()
+        cached = (policy_id is not None, _lapses(user, policy_id) if policy_id else None)
         setattr(user, _CACHE_ATTR, cached)
     return cached
 
@@ -69,6 +96,7 @@ def acknowledgement_required(user: User | None) -> bool:
 def forget(user: User) -> None:
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
+    _acknowledged_until.forget(user.pk)
 
 
 def require_acknowledgement(user: User | None) -> None:

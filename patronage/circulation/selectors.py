@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import (
     DecimalField,
@@ -28,7 +28,8 @@ from django.utils import timezone
 from patronage.access.checks import can, coverage_by_permission, restrict
 from patronage.access.permissions import Permission
 from patronage.accounts.choices import BlockStatus, CodeTable, RecordType, UserStatus
-from patronage.accounts.models import CodeTableEntry, UserBlock
+from patronage.accounts.models import CodeTableEntry, User, UserBlock
+from patronage.accounts.prepared import PreparedQuery
 from patronage.errors import NotFound, ValidationFailed
 from patronage.organization.models import CirculationDesk, Library
 
@@ -44,9 +45,6 @@ from .models import (
     UserGroupPolicy,
     desk_scope_keys,
 )
-
-if TYPE_CHECKING:
-    from patronage.accounts.models import User
 
 CENT = Decimal("0.01")
 
@@ -253,6 +251,14 @@ def proxies_of(user: User) -> Proxies:
         view = ProxyView(relation, relation.valid_on(today))
         (result.proxy_for if relation.proxy_id == user.pk else result.proxies).append(view)
     return result
+
+
+# Whom a user is a proxy for (every relation, in force or not, as ``proxies_of`` lists them),
+# by the user's id: compiled once per connection (accounts/prepared.py), as every Alma API
+# user object reads it.
+SPONSORS = PreparedQuery(
+    User, lambda user_id: User.objects.filter(proxies__proxy_id=user_id).order_by("pk"), (int,)
+)
 
 
 def get_fee(reader: User | None, user: User, fee_id: int, permission: Permission) -> Fee:

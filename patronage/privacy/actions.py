@@ -53,7 +53,7 @@ from .models import (
     PrivacySettings,
     RecordKind,
 )
-from .reads import EXPORTED, record_read
+from .reads import EXPORTED, access_reason_setting, record_read
 from .release import release_record
 
 SETTING_FIELDS = ("access_reason", "unusual_volume_factor", "unusual_volume_minimum")
@@ -77,6 +77,7 @@ def update_settings(*, actor: Actor, changes: dict[str, Any]) -> PrivacySettings
             {name: " ".join(messages) for name, messages in exc.message_dict.items()}
         ) from None
     config.save()
+    access_reason_setting.forget()
     after = {name: getattr(config, name) for name in SETTING_FIELDS}
     changed = diff(before, after)
     if changed:

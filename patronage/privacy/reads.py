@@ -37,6 +37,7 @@ from patronage.audit.context import Actor, Channel
 from patronage.audit.models import AuditEvent
 from patronage.bulk import insert_rows
 from patronage.errors import ValidationFailed
+from patronage.process_cache import ProcessCached
 
 from .models import AccessReason, PrivacySettings
 
@@ -78,8 +79,15 @@ def read_subject(request: HttpRequest, subject_id: int) -> None:
         note.subject_id = subject_id
 
 
+# Asked before every record view that comes without a reason: kept per process
+# (process_cache.py), forgotten by ``actions.update_settings``.
+access_reason_setting: ProcessCached[str] = ProcessCached(
+    lambda: PrivacySettings.current().access_reason
+)
+
+
 def reason_setting() -> str:
-    return PrivacySettings.current().access_reason
+    return access_reason_setting.get()
 
 
 def _ui_reason(request: HttpRequest, subject_id: int | None) -> str:

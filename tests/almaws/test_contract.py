@@ -27,8 +27,6 @@ PREFIX = "/almaws/v1"
 # Operations of the reference Patronage does not answer, and why (docs/almaws.md).
 NOT_ANSWERED = {
     ("GET", "/users/ME"): "no end-user (patron) sessions on this API",
-    ("GET", "/users/operation/test"): "Alma's API-console test call",
-    ("POST", "/users/operation/test"): "Alma's API-console test call",
     ("POST", "/users/{user_id}/deposits/{deposit_id}"): "Patronage has no deposits",
     ("DELETE", "/users/{user_id}/requests/{request_id}"): "Patronage has no requests",
     ("POST", "/users/{user_id}/requests/{request_id}"): "Patronage has no requests",

@@ -30,6 +30,38 @@ def test_a_missing_or_unknown_key_is_refused_as_alma_refuses_it(patron, key):
     assert response.json_body["errorList"]["error"][0]["errorMessage"] == BAD_KEY
 
 
+def test_the_key_test_of_the_reference_answers_ok_for_a_good_key(admin):
+    key = key_for(admin)
+    as_xml = AlmaClient(key, as_json=False).get("/users/operation/test")
+    assert as_xml.status_code == 200 and as_xml.xml.tag == "test"
+    assert "configured correctly" in as_xml.xml.findtext("result")
+    assert int(as_xml["X-Exl-Api-Remaining"]) > 0
+    written = AlmaClient(key).post("/users/operation/test")
+    assert written.status_code == 200 and written.json_body["result"].startswith("POST")
+
+
+@pytest.mark.parametrize("key", ["", "not-a-key"])
+def test_the_key_test_refuses_a_bad_key_as_the_reference_says(key):
+    """The reference: "test if the API key was configured correctly" — 200, or 400 Bad
+    Request, in Alma's web_service_result (XML unless JSON is asked for)."""
+    response = AlmaClient(key, as_json=False).get("/users/operation/test")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/xml")
+    ns = {"w": "http://com/exlibris/urm/general/xmlbeans"}
+    assert response.xml.findtext("w:errorsExist", namespaces=ns) == "true"
+    assert error_code(response) == "UNAUTHORIZED"
+    assert response.xml.findtext("w:errorList/w:error/w:errorMessage", namespaces=ns) == BAD_KEY
+    assert "X-Exl-Api-Remaining" not in response  # no key, nothing counted
+
+
+def test_the_key_test_with_post_refuses_a_read_only_key(admin):
+    client = AlmaClient(key_for(admin, read_only=True))
+    assert client.get("/users/operation/test").status_code == 200
+    refused = client.post("/users/operation/test")
+    assert refused.status_code == 400 and error_code(refused) == "UNAUTHORIZED"
+    assert refused.json_body["errorList"]["error"][0]["errorMessage"] == BAD_KEY
+
+
 def test_a_revoked_key_is_refused(admin, patron):
     key = key_for(admin)
     revoke_api_key(actor=SYSTEM, api_key=ApiKey.objects.get(owner=admin), reason="test")
