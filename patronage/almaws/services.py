@@ -114,12 +114,14 @@ def with_entries(fees: QuerySet[Fee]) -> QuerySet[Fee]:
     )
 
 
+def entry_id(value: str) -> int | None:
+    """An id from the path, or None: only ASCII digits (``str.isdigit`` also takes '³')."""
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def get_fee(viewer: User | None, user: User, fee_id: str) -> Fee:
-    fee = (
-        with_entries(visible_fees(viewer, user)).filter(pk=int(fee_id)).first()
-        if fee_id.isdigit()
-        else None
-    )
+    pk = entry_id(fee_id)
+    fee = with_entries(visible_fees(viewer, user)).filter(pk=pk).first() if pk else None
     if fee is None:
         raise AlmaError(FEE_NOT_FOUND, "Fine not found.")
     return fee
@@ -272,9 +274,8 @@ def user_loans(
 
 
 def get_loan(viewer: User | None, user: User, loan_id: str) -> Loan:
-    loan = (
-        visible_loans(viewer, user).filter(pk=int(loan_id)).first() if loan_id.isdigit() else None
-    )
+    pk = entry_id(loan_id)
+    loan = visible_loans(viewer, user).filter(pk=pk).first() if pk else None
     if loan is None:
         raise AlmaError(LOAN_NOT_FOUND, f"Loan ID {loan_id} does not exist.")
     return loan
@@ -362,11 +363,8 @@ def attachment_object(
 
 
 def get_attachment(viewer: User | None, user: User, attachment_id: str) -> UserAttachment:
-    found = (
-        selectors.attachments_of(viewer, user).filter(pk=int(attachment_id)).first()
-        if attachment_id.isdigit()
-        else None
-    )
+    pk = entry_id(attachment_id)
+    found = selectors.attachments_of(viewer, user).filter(pk=pk).first() if pk else None
     if found is None:
         raise AlmaError(ATTACHMENT_NOT_FOUND, f"Attachment {attachment_id} not found.")
     return found

@@ -307,3 +307,10 @@ def test_money_is_decimal_in_the_ledger(admin_alma, patron):
     add_fee(admin_alma, "0.20")
     assert Fee.objects.get(original_amount=Decimal("0.10"))
     assert admin_alma.get("/users/pat01/fees").json_body["total_sum"] == 0.3
+
+
+def test_an_entry_id_of_other_digits_than_ascii_is_not_found(admin_alma, patron):
+    """'³' and '٣' are digits to Python's str.isdigit, but no id (it was a server error)."""
+    for path, code in (("loans/³", "401823"), ("fees/³", "401665"), ("attachments/٣", "60321")):
+        response = admin_alma.get(f"/users/pat01/{path}")
+        assert response.status_code == 400 and error_code(response) == code, path
