@@ -18,6 +18,7 @@ from patronage.access.permissions import Permission
 from patronage.api_support import MAX_ID, error_responses, permission_required
 from patronage.audit.context import Actor, Channel
 from patronage.errors import NotFound
+from patronage.privacy.reads import SEARCHED, note_read, reads_patron_data
 
 from . import actions
 from .models import ImportProfile, ImportRun, Outcome
@@ -160,10 +161,14 @@ class ItemsQuery(Schema):
 
 @router.get("/sis/runs/{run_id}/items", response={200: ItemPage, **error_responses(404)})
 @permission_required(Permission.SIS_IMPORT_RUN)
+@reads_patron_data(SEARCHED, Channel.API)
 def run_items(request: HttpRequest, run_id: Id, query: Query[ItemsQuery]) -> dict[str, Any]:
     """The report's rows: created, updated (with the changes), rejected (file, line, reason)
-    and deactivated users, in file order; ``outcome`` narrows to one kind."""
-    return items_page(actions.get_run(run_id), query)
+    and deactivated users, in file order; ``outcome`` narrows to one kind. Logged in the
+    read-access log, like a search."""
+    run = actions.get_run(run_id)
+    note_read(request, run=run.job)
+    return items_page(run, query)
 
 
 def items_page(run: ImportRun, query: ItemsQuery) -> dict[str, Any]:
@@ -182,6 +187,9 @@ def items_page(run: ImportRun, query: ItemsQuery) -> dict[str, Any]:
 
 @router.get("/sis/runs/{run_id}/report", response=error_responses(404), openapi_extra=CSV)
 @permission_required(Permission.SIS_IMPORT_RUN)
+@reads_patron_data(SEARCHED, Channel.API)
 def run_report(request: HttpRequest, run_id: Id) -> StreamingHttpResponse:
-    """The whole report as a CSV download (streamed)."""
-    return actions.report_response(actions.get_run(run_id))
+    """The whole report as a CSV download (streamed; logged like a search)."""
+    run = actions.get_run(run_id)
+    note_read(request, run=run.job, report="csv")
+    return actions.report_response(run)

@@ -7,6 +7,7 @@ from .views import sis, sis_bulk, sis_profiles
 urlpatterns: list[URLPattern] = [
     path("sis/runs/", sis.runs, name="sis_runs"),
     path("sis/runs/<int:run_id>/", sis.run_detail, name="sis_run"),
+    path("sis/runs/<int:run_id>/progress/", sis.run_progress, name="sis_run_progress"),
     path("sis/runs/<int:run_id>/report/", sis.run_report, name="sis_run_report"),
     path("sis/profiles/", sis_profiles.profiles, name="sis_profiles"),
     path("sis/profiles/new/", sis_profiles.profile_form, name="sis_profile_add"),

@@ -20,6 +20,7 @@ from patronage.circulation.actions import check_out, create_fee
 from patronage.privacy.models import PrivacySettings
 from patronage.privacy.reads import READ_ATTR, READ_VERBS
 from patronage.sis import bulk_update
+from patronage.sis.models import ImportRun, RunKind, RunStatus
 from tests.almaws.conftest import AlmaClient, key_for
 from tests.api.client import ApiClient
 from tests.circulation.conftest import make_item
@@ -91,10 +92,11 @@ def marked_routes() -> list[tuple[str, str, object]]:
     return [(m, r, v) for m, r, v in routes if m == "GET" and getattr(v, READ_ATTR, None)]
 
 
-def fill(route: str, patron, run_id: int = 0) -> str:
+def fill(route: str, patron, runs: dict[str, int] | None = None) -> str:
+    runs = runs or {}
     attachment = patron.attachments.get().pk
     values = {
-        "run_id": run_id,
+        "run_id": runs.get("sis" if "sis/runs" in route else "bulk", 0),
         "pk": patron.pk,
         # The Alma API names a user by primary ID (or any identifier), ours by id.
         "user_id": patron.primary_id if route.startswith("/almaws/") else patron.pk,
@@ -107,10 +109,10 @@ def fill(route: str, patron, run_id: int = 0) -> str:
     return path if path.startswith("/") else "/" + path
 
 
-def get(client: Client, admin, route: str, patron, run_id: int):
+def get(client: Client, admin, route: str, patron, runs: dict[str, int]):
     """GET a route: the Alma-compatible API with an API key, the others with the session
     (the API takes the session too)."""
-    path = fill(route, patron, run_id)
+    path = fill(route, patron, runs)
     if route.startswith("/almaws/"):
         return AlmaClient(key_for(admin)).get(path.removeprefix("/almaws/v1"))
     return client.get(path)
@@ -128,9 +130,11 @@ def test_every_marked_route_logs_exactly_one_read_per_request(admin, patron):
         actor=actor_for(admin), operation=note, ids=[patron.primary_id], dry_run=True
     )
     bulk_update.execute_bulk(run_id=run.pk)  # a bulk run's report names the users it read
+    imported = ImportRun.objects.create(kind=RunKind.SIS_IMPORT, status=RunStatus.FINISHED)
+    runs = {"bulk": run.pk, "sis": imported.pk}
     for _, route, view in routes:  # all GETs
         before = len(reads())
-        response = get(client, admin, route, patron, run.pk)
+        response = get(client, admin, route, patron, runs)
         assert response.status_code == 200, route
         new = reads()[before:]
         assert len(new) == 1, f"{route}: {len(new)} read events"

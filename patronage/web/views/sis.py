@@ -15,6 +15,7 @@ from patronage.access.decorators import requires
 from patronage.access.permissions import Permission
 from patronage.accounts import selectors
 from patronage.errors import NotFound, ValidationFailed
+from patronage.privacy.reads import SEARCHED, note_read, reads_patron_data
 from patronage.sis import actions as sis_actions
 from patronage.sis.models import ImportProfile, ImportRun, Outcome
 
@@ -101,11 +102,26 @@ def runs(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Permission.SIS_IMPORT_RUN)
+@reads_patron_data(SEARCHED)
 @require_GET
 @domain_errors
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    """A run's progress (refreshed while it runs), counters and the first report rows."""
+    """A run's counters and the first report rows: the users it created, changed or rejected
+    (a read of patron data, logged like a search)."""
     run = sis_actions.get_run(run_id)
+    note_read(request, run=run.job)
+    return _render(request, run)
+
+
+@requires(Permission.SIS_IMPORT_RUN)
+@require_GET
+@domain_errors
+def run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Only the counters, polled every 2 s while the run goes on (no user is named)."""
+    return _render(request, sis_actions.get_run(run_id))
+
+
+def _render(request: HttpRequest, run: ImportRun) -> HttpResponse:
     return render_run(request, run, ("web/sis/run.html", "web/sis/_progress.html"), nav="sis")
 
 
@@ -127,12 +143,14 @@ def render_run(
 
 
 @requires(Permission.SIS_IMPORT_RUN)
+@reads_patron_data(SEARCHED)
 @require_GET
 def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
-    """The whole report as CSV (streamed)."""
+    """The whole report as CSV (streamed; logged like a search)."""
     try:
         run = sis_actions.get_run(run_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    note_read(request, run=run.job, report="csv")
     # A streamed response; the access decorators are typed for plain responses.
     return sis_actions.report_response(run)  # type: ignore[return-value]
