@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Path, Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictInt
 
 from patronage.access.permissions import Permission
 from patronage.accounts import selectors as accounts
@@ -47,9 +47,13 @@ class RetentionSettingsOut(Schema):
 
 
 class RetentionSettingsPatch(Schema):
-    # Checked by the action, so that an out-of-range value gets its reason (422).
-    anonymise_loans_after_days: Any = None
-    record_last_patron_activity: Any = None
+    # The range is checked by the action, so that an out-of-range value gets its reason.
+    anonymise_loans_after_days: StrictInt | None = Field(
+        None, description="Days after their return (0 to 3650)"
+    )
+    record_last_patron_activity: StrictBool | None = Field(
+        None, description="false deletes the dates stored for every user"
+    )
 
 
 class RunIn(Schema):
@@ -127,7 +131,7 @@ class PreconditionOut(Schema):
 class ForgettingRequestOut(Schema):
     id: int
     reference: str
-    user_id: int
+    user_id: int | None
     received_via: str
     received_on: datetime.date
     notes: str

@@ -83,7 +83,10 @@ def forgetting_requests(viewer: User | None, state: str = "") -> QuerySet[Forget
     """The requests about users the viewer may see, newest first (403 without the
     permission)."""
     _require_forgetting(viewer)
-    requests = ForgettingRequest.objects.filter(user__in=visible_users(viewer))
+    # A request whose user record was deleted since names nobody: everyone may see it.
+    requests = ForgettingRequest.objects.filter(
+        Q(user__in=visible_users(viewer)) | Q(user__isnull=True)
+    )
     if state:
         requests = requests.filter(state=state)
     return requests.select_related("user", "recorded_by", "decided_by")
@@ -108,6 +111,8 @@ def request_by_reference(viewer: User | None, reference: str) -> ForgettingReque
 def preconditions(request: ForgettingRequest, *, actor: Actor | None = None) -> list[Precondition]:
     """What must hold before the request can be carried out (shown on the request)."""
     user = request.user
+    if user is None:
+        return [Precondition("user_exists", "The user's record exists", False, "it was deleted")]
     found = deletion_check(user, actor=actor).preconditions
     grants = RoleGrant.objects.active().filter(user=user).count()
     found.append(
@@ -236,14 +241,16 @@ def carry_out(*, actor: Actor, request: ForgettingRequest) -> ForgettingRequest:
     precondition named and nothing changed, unless all hold."""
     require(actor, Permission.PRIVACY_FORGET)
     request = _locked_open(request)
-    user = User.objects.select_for_update().get(pk=request.user_id)
-    request.user = user
+    if request.user_id is not None:
+        request.user = User.objects.select_for_update().get(pk=request.user_id)
     unmet = [p for p in preconditions(request, actor=actor) if not p.met]
     if unmet:
         raise Conflict(
             f"The request cannot be carried out yet: {Refusal(unmet).message()}.",
             code="forgetting_refused",
         )
+    user = request.user
+    assert user is not None  # the "user_exists" precondition
     outcome = _anonymise(user, actor)
     request.state = ForgettingState.CARRIED_OUT
     request.decided_by, request.decided_at = actor.user, timezone.now()

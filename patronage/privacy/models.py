@@ -223,8 +223,13 @@ class ForgettingRequest(models.Model):
     carried out ``user`` points at the anonymised record, which names nobody."""
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
+    # Empty once the user record is deleted (the purge, a deletion): the request is then moot,
+    # and its events in the audit trail still say for whom it was.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="forgetting_requests"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="forgetting_requests",
     )
     received_via = models.CharField(max_length=20, choices=RequestChannel.choices)
     received_on = models.DateField()

@@ -13,8 +13,8 @@ One run (``run_retention``; the task ``run_retention_task``; ``patronage privacy
    no loans out, no legal hold, ...): reused, not repeated here.
 3. **Last patron activity dates** are deleted when the institution does not record them.
 
-A user with a loan out, a fine or fee not closed (active, in dispute or with the bursar) or a
-legal hold is never touched: their loans stay as they are, and the purge keeps them. The run
+A user with a loan out, a fine or fee not settled (active or in dispute) or a legal hold is
+never touched: their loans stay as they are, and the purge keeps them. The run
 records its counts in the audit trail (``privacy.retention_run``); a dry run counts and
 changes nothing.
 
@@ -55,8 +55,9 @@ RETENTION_JOB = "retention"
 BATCH = 1000
 # What the retention page and ``/privacy/retention`` change, and where each one lives.
 SETTING_FIELDS = ("anonymise_loans_after_days", "record_last_patron_activity")
-# A fee in any of these states is not settled: its payer's loans and record are left alone.
-UNSETTLED = (FeeStatus.ACTIVE, FeeStatus.IN_DISPUTE, FeeStatus.EXPORTED)
+# A fee in either state is not settled: its payer's loans and record are left alone. (An
+# exported fee is the bursar's to collect, as for deleting a user.)
+UNSETTLED = (FeeStatus.ACTIVE, FeeStatus.IN_DISPUTE)
 
 
 def retention_settings() -> dict[str, Any]:

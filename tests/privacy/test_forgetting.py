@@ -283,3 +283,18 @@ def test_the_ui_records_shows_the_preconditions_and_forgets(officer, person, no_
     outsider.force_login(no_roles)
     assert outsider.get(f"/privacy/forgetting/{request.pk}/").status_code == 403
     assert outsider.get("/privacy/forgetting/").status_code == 403
+
+
+def test_a_user_purged_while_a_request_waits_leaves_it_moot(officer, person):
+    from patronage.circulation.deletion import delete_user
+
+    request = request_for(officer, person)
+    delete_user(actor=SYSTEM, user=person)  # e.g. the purge, at the purge date
+    request.refresh_from_db()
+    assert request.user_id is None
+    assert unmet(request) == ["user_exists"]
+    with pytest.raises(Conflict):
+        forgetting.carry_out(actor=actor_for(officer), request=request)
+    assert forgetting.get_forgetting_request(officer, request.pk) == request
+    done = forgetting.withdraw_forgetting_request(actor=actor_for(officer), request=request)
+    assert done.state == ForgettingState.WITHDRAWN
