@@ -307,7 +307,7 @@ def _anonymise(user: User, actor: Actor) -> dict[str, int]:
     """Remove or replace everything that names the person; count what went."""
     outcome: dict[str, int] = {}
     loans = Loan.objects.filter(user=user, returned_at__isnull=False)
-    outcome["loans_anonymised"] = anonymise_loans(loans, timezone.now())
+    outcome["loans_anonymised"] = anonymise_loans(actor=actor, loans=loans, now=timezone.now())
     outcome["proxy_loans_unlinked"] = Loan.objects.filter(
         proxy=user, returned_at__isnull=False
     ).update(proxy=None)

@@ -182,19 +182,33 @@ def loans_to_anonymise(cutoff: datetime.datetime) -> QuerySet[Loan]:
     )
 
 
-def anonymise_loans(loans: QuerySet[Loan], now: datetime.datetime) -> int:
+def anonymise_loans(*, actor: Actor, loans: QuerySet[Loan], now: datetime.datetime) -> int:
     """Drop the borrower (and proxy) of these returned loans, keeping their user group, and
-    the fines' link to them; in batches, each its own transaction. Returns the count."""
+    the fines' link to them; in batches, each its own transaction with its own audit event
+    (``loans.anonymised``). ``loans`` is evaluated again per batch, so a borrower who became
+    one to leave alone meanwhile (a new loan, a new fee) is left alone. Returns the count."""
     done = 0
-    ids = list(loans.filter(returned_at__isnull=False).values_list("pk", flat=True))
+    loans = loans.filter(returned_at__isnull=False, user__isnull=False)
+    ids = list(loans.values_list("pk", flat=True))
     group = User.objects.filter(pk=OuterRef("user_id")).values("user_group")[:1]
     for start in range(0, len(ids), BATCH):
-        batch = ids[start : start + BATCH]
         with transaction.atomic():
+            batch = list(
+                loans.filter(pk__in=ids[start : start + BATCH]).values_list("pk", flat=True)
+            )
+            if not batch:
+                continue
             Fee.objects.filter(loan_id__in=batch).update(loan=None)
-            done += Loan.objects.filter(pk__in=batch, user__isnull=False).update(
+            count = Loan.objects.filter(pk__in=batch).update(
                 borrower_group=Subquery(group), user=None, proxy=None, anonymised_at=now
             )
+            record(
+                actor=actor,
+                verb="loans.anonymised",
+                object_type="loan",
+                details={"loans": count, "first": batch[0], "last": batch[-1]},
+            )
+            done += count
     return done
 
 
@@ -215,7 +229,7 @@ def run_retention(*, actor: Actor, dry_run: bool = False) -> RetentionReport:
     if dry_run:
         report.loans_anonymised = loans.count()
     else:
-        report.loans_anonymised = anonymise_loans(loans, now)
+        report.loans_anonymised = anonymise_loans(actor=actor, loans=loans, now=now)
 
     job = Actor(
         user=None,
@@ -228,11 +242,13 @@ def run_retention(*, actor: Actor, dry_run: bool = False) -> RetentionReport:
     report.users_purged = purge.deleted
     report.users_kept = dict(Counter(code for unmet in purge.kept.values() for code in unmet))
 
-    if not UserManagementSettings.current().record_last_patron_activity:
+    recording = UserManagementSettings.current().record_last_patron_activity
+    if dry_run:
         stored = User.objects.filter(last_patron_activity_date__isnull=False)
-        report.activity_dates_deleted = stored.count() if dry_run else _delete_activity_dates()
-
-    if not dry_run:
+        report.activity_dates_deleted = 0 if recording else stored.count()
+        return report
+    with transaction.atomic():  # the last write and the run's counts together
+        report.activity_dates_deleted = 0 if recording else _delete_activity_dates()
         record(
             actor=actor,
             verb="privacy.retention_run",

@@ -74,6 +74,8 @@ def test_old_returned_loans_are_anonymised_keeping_what_statistics_need(operator
     event = AuditEvent.objects.get(verb="privacy.retention_run")
     assert event.actor_id == officer.pk
     assert event.details["loans_anonymised"] == 1
+    batch = AuditEvent.objects.get(verb="loans.anonymised")
+    assert batch.details == {"loans": 1, "first": old.pk, "last": old.pk}
 
 
 def test_a_patron_who_opted_in_keeps_their_loan_history(operator, desk, officer):
