@@ -1,6 +1,7 @@
 """The cost of the read-access log, and how fast the audit chain is linked and verified.
 
-    python bench/audit.py [--users N] [--fetches N] [--events N] [--database-url URL] [--keep]
+    python bench/audit.py [--users N] [--fetches N] [--rounds N] [--events N]
+                          [--database-url URL] [--keep]
 
 The database is the benchmark's own, as in ``bench/lookup.py`` (a throwaway SQLite file by
 default; a PostgreSQL database named ``bench...`` is created and dropped).
@@ -10,8 +11,9 @@ Measured in the same run:
 * ``read_log_overhead``: a patron-record fetch through the selectors as the staff UI and
   the API do it (``get_user`` + ``user_card``) by a General System Administrator, with and
   without its ``user.viewed`` event (``privacy.reads.record_read``, committed as a request
-  commits it), in alternating rounds; the figure is the median over rounds of
-  (time with the event / time without - 1), in %. ``patron_fetch`` and
+  commits it), in alternating rounds (``--rounds``, 10 by default; more, shorter rounds
+  cancel out a shared machine's changing load better); the figure is the median over
+  rounds of (time with the event / time without - 1), in %. ``patron_fetch`` and
   ``patron_fetch_logged`` are the two rates.
 * ``audit_chain_rate``: ``--events`` events (bulk-inserted) linked by ``chain_pending``.
 * ``audit_verify_rate``: ``audit.chain.verify()`` over them (every link recomputed).
@@ -77,7 +79,9 @@ def seed_patrons(n: int) -> tuple[object, list[int]]:
     return User.objects.get(pk=staff.pk), ids
 
 
-def measure_reads(staff: object, ids: list[int], fetches: int) -> tuple[float, float, float]:
+def measure_reads(
+    staff: object, ids: list[int], fetches: int, rounds: int = ROUNDS
+) -> tuple[float, float, float]:
     from patronage.accounts import selectors
     from patronage.accounts.models import User
     from patronage.audit.context import Actor, Channel
@@ -96,11 +100,11 @@ def measure_reads(staff: object, ids: list[int], fetches: int) -> tuple[float, f
                 record_read(actor, VIEWED, user.pk, "", {"tab": "general"})
         return time.perf_counter() - start
 
-    per_round = max(fetches // ROUNDS, 1)
+    per_round = max(fetches // rounds, 1)
     fetch(False, rnd.choices(ids, k=50))  # warm the caches and prepared statements
     fetch(True, rnd.choices(ids, k=50))
     ratios, plain_times, logged_times = [], [], []
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         picks = rnd.choices(ids, k=per_round)
         plain = fetch(False, picks)
         logged = fetch(True, picks)
@@ -155,6 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=2_000)
     parser.add_argument("--fetches", type=int, default=5_000)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--database-url")
     parser.add_argument("--keep", action="store_true")
@@ -170,7 +175,7 @@ def main() -> None:
         log(f"database: {connection.vendor}")
         staff, ids = seed_patrons(args.users)
         log(f"fetching {args.fetches} patron records with and without the read event ...")
-        overhead, plain, logged = measure_reads(staff, ids, args.fetches)
+        overhead, plain, logged = measure_reads(staff, ids, args.fetches, args.rounds)
         chain.chain_pending()
         have = AuditEvent.objects.count()
         fill_events(max(args.events - have, 0), ids, staff.pk)  # type: ignore[attr-defined]
