@@ -39,10 +39,11 @@ from patronage.access.checks import require
 from patronage.access.permissions import Permission
 from patronage.accounts.actions import require_change
 from patronage.accounts.choices import AccountType, RecordType, Segment
-from patronage.accounts.models import User, identifier_key
+from patronage.accounts.models import User, UserIdentifier, identifier_key
 from patronage.accounts.validation import cached_tables
 from patronage.audit.actions import diff, record
 from patronage.audit.context import Actor, Channel
+from patronage.audit.models import SubjectKey
 from patronage.bulk import insert_rows
 from patronage.errors import Conflict, NotFound, ValidationFailed
 from patronage.ops.metrics import IMPORTED
@@ -365,7 +366,7 @@ def apply_run(*, run_id: int, progress: Progress | None = None) -> ImportRun:
     assert profile is not None
     actor = run_actor(run)
     track_seen = profile.full_sync and profile.missing_action != MissingAction.NOTHING
-    failures = 0
+    failures = applied = 0
     with cached_tables():
         while True:
             try:
@@ -384,9 +385,32 @@ def apply_run(*, run_id: int, progress: Progress | None = None) -> ImportRun:
             failures = 0
             if size is None:
                 break
+            applied += 1
+            if applied & (applied - 1) == 0:  # after chunks 1, 2, 4, 8, ...
+                _refresh_statistics()
             if progress:
                 progress(size)
     return finish_run(run_id=run_id)
+
+
+def _refresh_statistics() -> None:
+    """PostgreSQL: fresh planner statistics of the tables a first load fills.
+
+    The server plans each foreign-key check once per connection and keeps the plan. Planned
+    while the users table was nearly empty, the check scans it, and every chunk's COMMIT
+    (where the deferred checks run) took longer than the last: 100 ms at the first chunk,
+    800 ms at 15,000 users, 2.7 ms a user at 100,000. New statistics invalidate those plans
+    (and the matching lookups'), so a chunk costs the same at any size. Refreshing them each
+    time this process has doubled its work costs about ten ANALYZEs for a million users.
+    """
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(
+        connection.ops.quote_name(model._meta.db_table)
+        for model in (User, UserIdentifier, SubjectKey)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def _apply_next_chunk(
