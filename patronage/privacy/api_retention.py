@@ -26,6 +26,7 @@ from patronage.audit.context import Actor, Channel
 
 from . import forgetting, retention
 from .models import ForgettingRequest
+from .reads import VIEWED, read_subject, reads_patron_data
 
 router = Router()
 
@@ -200,8 +201,12 @@ def record_request(request: HttpRequest, payload: ForgettingRequestIn) -> Status
     summary="A request to be forgotten, with its preconditions",
 )
 @permission_required(Permission.PRIVACY_FORGET)
+@reads_patron_data(VIEWED, Channel.API, subject_in_path=False)
 def get_request(request: HttpRequest, request_id: Id) -> dict[str, Any]:
+    """Names the person and what stands in the way (loans, fees): a view of their record."""
     found = forgetting.get_forgetting_request(acting_user(request), request_id)
+    if found.user_id is not None:
+        read_subject(request, found.user_id)
     return _out(found, _actor(request))
 
 

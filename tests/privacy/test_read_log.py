@@ -17,6 +17,7 @@ from patronage.almaws.api import api as alma_api
 from patronage.api_support import api_operations
 from patronage.audit.models import AuditEvent
 from patronage.circulation.actions import check_out, create_fee
+from patronage.privacy.forgetting import record_forgetting_request
 from patronage.privacy.models import PrivacySettings
 from patronage.privacy.reads import READ_ATTR, READ_VERBS
 from patronage.sis import bulk_update
@@ -104,6 +105,7 @@ def fill(route: str, patron, runs: dict[str, int] | None = None) -> str:
         "attachment_id": attachment,
         "fee_id": patron.fees.get().pk,
         "loan_id": patron.loans.get().pk,
+        "request_id": runs.get("forgetting", 0),
     }
     path = PARAM.sub(lambda m: str(values[m.group(2) or m.group(3)]), route)
     return path if path.startswith("/") else "/" + path
@@ -131,7 +133,8 @@ def test_every_marked_route_logs_exactly_one_read_per_request(admin, patron):
     )
     bulk_update.execute_bulk(run_id=run.pk)  # a bulk run's report names the users it read
     imported = ImportRun.objects.create(kind=RunKind.SIS_IMPORT, status=RunStatus.FINISHED)
-    runs = {"bulk": run.pk, "sis": imported.pk}
+    forget = record_forgetting_request(actor=actor_for(admin), user=patron, received_via="email")
+    runs = {"bulk": run.pk, "sis": imported.pk, "forgetting": forget.pk}
     for _, route, view in routes:  # all GETs
         before = len(reads())
         response = get(client, admin, route, patron, runs)
@@ -141,7 +144,7 @@ def test_every_marked_route_logs_exactly_one_read_per_request(admin, patron):
         event = new[0]
         assert event.verb == getattr(view, READ_ATTR) and event.actor == admin
         assert event.channel == ("api" if route.startswith(("/api/", "/almaws/")) else "ui")
-        if "{user_id}" in route or "<int:pk>" in route:
+        if "{user_id}" in route or "<int:pk>" in route or "forgetting" in route:
             assert event.subject_id == patron.pk, route
 
 

@@ -22,6 +22,7 @@ from patronage.accounts import selectors as accounts
 from patronage.errors import Conflict, NotFound, ValidationFailed
 from patronage.privacy import forgetting, retention
 from patronage.privacy.models import ForgettingRequest, ForgettingState, RequestChannel
+from patronage.privacy.reads import VIEWED, read_subject, reads_patron_data
 
 from ..common import INVALID, actor, domain_errors, staff
 
@@ -148,10 +149,15 @@ def _detail(
 
 
 @requires(Permission.PRIVACY_FORGET)
+@reads_patron_data(VIEWED, subject_in_path=False)
 @require_GET
 @domain_errors
 def forgetting_detail(request: HttpRequest, request_id: int) -> HttpResponse:
-    return _detail(request, forgetting.get_forgetting_request(staff(request), request_id))
+    """Names the person and what stands in the way (loans, fees): a view of their record."""
+    found = forgetting.get_forgetting_request(staff(request), request_id)
+    if found.user_id is not None:
+        read_subject(request, found.user_id)
+    return _detail(request, found)
 
 
 @requires(Permission.PRIVACY_FORGET)
