@@ -218,6 +218,10 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Single sign-on through the web server (/login/external/): the request header, set only by
+# the reverse proxy after the identity provider authenticated the person, that names them
+# ("REMOTE_USER" for the server's own variable). Empty: external sign-in is off.
+REMOTE_USER_HEADER = os.environ.get("PATRONAGE_REMOTE_USER_HEADER", "").strip()
 X_FRAME_OPTIONS = "DENY"
 # No inline script or style anywhere (tests/ops/test_headers.py reads every template): the
 # UI is templates + htmx with its eval-based features off (base.html's htmx-config).

@@ -13,6 +13,7 @@ logout_view = public(auth_views.LogoutView.as_view(next_page="web:login"))  # ty
 urlpatterns = [
     path("", home.home, name="home"),
     path("login/", signin.login_view, name="login"),
+    path("login/external/", signin.external_login_view, name="login_external"),
     path("login/verify/", signin.verify_view, name="login_verify"),
     path("login/enroll/", signin.enroll_view, name="login_enroll"),
     path("logout/", logout_view, name="logout"),

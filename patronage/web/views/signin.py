@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -27,7 +27,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from patronage.access import authentication as auth
 from patronage.access.decorators import public
 from patronage.access.middleware import MFA_REQUEST_ATTR
-from patronage.accounts.models import User
+from patronage.accounts.choices import AccountType
+from patronage.accounts.models import User, identifier_key
 from patronage.audit.context import Channel
 from patronage.errors import ValidationFailed
 
@@ -67,7 +68,12 @@ def _login_page(
     request: HttpRequest, form: AuthenticationForm, status: int = 200, error: str = ""
 ) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    context = {"form": form, "next": next_url, "error": error}
+    context = {
+        "form": form,
+        "next": next_url,
+        "error": error,
+        "external_sign_in": bool(settings.REMOTE_USER_HEADER),
+    }
     return render(request, "web/login.html", context, status=status)
 
 
@@ -215,3 +221,47 @@ def enroll_view(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Two-factor authentication is set up.")
         return _complete(request, user, second_factor=True, next_url=pending["next"])
     return render(request, "web/login_enroll.html", context)
+
+
+# Accounts whose owners authenticate with the institution's identity provider.
+SIGN_IN_ELSEWHERE = (AccountType.EXTERNAL, AccountType.INTERNAL_EXTERNAL_AUTH)
+
+
+def _external_identity(request: HttpRequest) -> str:
+    header = settings.REMOTE_USER_HEADER
+    key = header if header == "REMOTE_USER" else "HTTP_" + header.upper().replace("-", "_")
+    return str(request.META.get(key) or "").strip()
+
+
+@public
+@never_cache
+def external_login_view(request: HttpRequest) -> HttpResponse:
+    """Single sign-on through the web server (docs/security.md): the reverse proxy
+    authenticates the person with the institution's identity provider (Shibboleth,
+    mod_auth_openidc, ...) on this one path and passes who they are in the header
+    ``PATRONAGE_REMOTE_USER_HEADER`` names, matched to a primary ID or any identifier of an
+    External or Internal-with-external-authentication account. Accounts that must give a
+    second factor sign in with it on the login page instead: the proxy's word carries none."""
+    if not settings.REMOTE_USER_HEADER:
+        raise Http404("External sign-in is not configured.")
+    identity, ip = _external_identity(request), client_ip(request)
+    if not identity:
+        message = "The identity provider named nobody: use the library's single sign-on link."
+        return _login_page(request, AuthenticationForm(request), REFUSED, message)
+    user = User.objects.filter(
+        identifiers__key=identifier_key(identity), account_type__in=SIGN_IN_ELSEWHERE
+    ).first()
+    if user is None or not user.is_active:
+        auth.record_login_failure(
+            primary_id=identity, ip=ip, channel=Channel.UI, reason="external_identity_unknown"
+        )
+        message = "No active account here signs in with this identity; ask the library."
+        return _login_page(request, AuthenticationForm(request), REFUSED, message)
+    if auth.mfa_required(user):
+        message = "This account signs in with its password and a second factor, below."
+        return _login_page(request, AuthenticationForm(request), REFUSED, message)
+    if not auth.ip_allowed(user, ip):
+        auth.record_ip_refusal(user=user, ip=ip, channel=Channel.UI)
+        return _login_page(request, AuthenticationForm(request), REFUSED, auth.IP_REFUSED_MESSAGE)
+    request.session.cycle_key()
+    return _complete(request, user, second_factor=False, next_url=resolve_url("web:my_account"))
