@@ -371,10 +371,18 @@ def apply_run(*, run_id: int, progress: Progress | None = None) -> ImportRun:
         while True:
             try:
                 size = _apply_next_chunk(run, profile, actor, track_seen)
+                if size is None:
+                    break
+                if progress:
+                    progress(size)
+                applied += 1
+                if applied & (applied - 1) == 0:  # after chunks 1, 2, 4, 8, ...
+                    _refresh_statistics()
             except (OperationalError, InterfaceError) as exc:
                 # The connection died (a failover, a killed backend) or the database gave up
                 # on the transaction (deadlock, serialization): the chunk rolled back whole,
-                # so it is simply taken again, on a fresh connection.
+                # so it is simply taken again, on a fresh connection. (Dying under the
+                # statistics refresh, after the chunk committed, the next chunk is taken.)
                 failures += 1
                 if failures > CHUNK_RETRIES or connection.in_atomic_block:
                     raise
@@ -383,13 +391,6 @@ def apply_run(*, run_id: int, progress: Progress | None = None) -> ImportRun:
                 time.sleep(0.5 * failures)
                 continue
             failures = 0
-            if size is None:
-                break
-            applied += 1
-            if applied & (applied - 1) == 0:  # after chunks 1, 2, 4, 8, ...
-                _refresh_statistics()
-            if progress:
-                progress(size)
     return finish_run(run_id=run_id)
 
 
