@@ -27,6 +27,7 @@ import argparse
 import os
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -108,13 +109,27 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def import_file(path: Path, label: str) -> float:
+def import_file(path: Path, label: str, workers: int = 1) -> float:
+    """One import; with ``workers`` > 1, that many processes apply its chunks together
+    (this one and ``patronage sis work RUN`` processes, as docs/deployment.md describes)."""
     from patronage.audit.context import Actor
-    from patronage.sis.actions import execute_run, start_import
+    from patronage.sis.actions import apply_run, read_run, start_import
 
     started = time.perf_counter()
     run = start_import(actor=Actor.system(), profile_code="bench", paths=[str(path)])
-    run = execute_run(run_id=run.pk)
+    run = read_run(run_id=run.pk)
+    helpers = [
+        subprocess.Popen(  # noqa: S603 (our own command)
+            [sys.executable, "-m", "patronage", "sis", "work", str(run.pk), "--no-progress"],
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+        )
+        for _ in range(workers - 1)
+    ]
+    run = apply_run(run_id=run.pk)
+    if any(helper.wait() != 0 for helper in helpers):
+        sys.exit("a worker failed")
+    run.refresh_from_db()
     elapsed = time.perf_counter() - started
     log(
         f"{label}: {elapsed:.1f} s — created {run.created}, updated {run.updated}, "
@@ -181,6 +196,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--database-url")
     parser.add_argument("--keep-file", action="store_true", help="keep the generated XML")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes applying the chunks (PostgreSQL)"
+    )
     args = parser.parse_args()
 
     import_url, raw_url, cleanup = databases(args.database_url)
@@ -217,8 +235,8 @@ def main() -> None:
         path = write_users_xml(directory / "students.xml", args.users)
         log(f"{args.users} users, {path.stat().st_size / 1e6:.0f} MB of XML")
         rss_before = peak_rss_mb()
-        first = import_file(path, "first load")
-        resync = import_file(path, "no-change re-sync")
+        first = import_file(path, "first load", args.workers)
+        resync = import_file(path, "no-change re-sync", args.workers)
         rss = peak_rss_mb()
         log(f"peak RSS {rss:.0f} MB (before the imports {rss_before:.0f} MB)")
         raw = raw_insert(raw_url)
