@@ -1,7 +1,7 @@
 """SIS import speed: a first load and a no-change re-sync of synthetic SIS files, against a raw
 bulk insert of the same rows.
 
-    python bench/sis_import.py [--users N] [--database-url URL] [--keep-file]
+    python bench/sis_import.py [--users N] [--database-url URL] [--workers N] [--keep-file]
 
 Database: no URL, a throwaway SQLite file; ``postgres://user@host:port/bench_sis``, a
 database the benchmark creates and drops (only names starting with ``bench``), plus
