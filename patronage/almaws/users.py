@@ -741,73 +741,58 @@ def _add_or_remove_owned(
 ) -> None:
     """Notes, statistics and blocks; those of libraries outside the caller's scope are not
     visible to them, so a PUT leaves them alone."""
-    notes = [_note_in(e) for e in body.get("user_note", [])]
-    _reconcile(
-        [
-            (
-                _sig(
-                    {
-                        "note_type": n.note_type,
-                        "text": n.text,
-                        "user_viewable": n.user_viewable,
-                        "popup": n.popup,
-                        "segment_type": _segment(n),
-                    }
-                ),
-                n,
-            )
-            for n in selectors.notes_of(viewer, user)
-            if ours(_segment(n))
-        ],
-        [n for n in notes if ours(n["segment_type"])],
-        _sig,
-        lambda data: actions.add_note(actor=actor, user=user, **data),
-        lambda entry: actions.remove_note(actor=actor, note=entry),
+    # The body's list, its parser, the caller's entries, the fields that make two entries
+    # the same, and the actions that add and remove one (keyword of the entry to remove).
+    kinds = (
+        (
+            "user_note",
+            _note_in,
+            selectors.notes_of,
+            ("note_type", "text", "user_viewable", "popup"),
+            actions.add_note,
+            actions.remove_note,
+            "note",
+        ),
+        (
+            "user_statistic",
+            _statistic_in,
+            selectors.statistics_of,
+            ("category", "category_type", "note"),
+            actions.add_statistic,
+            actions.remove_statistic,
+            "statistic",
+        ),
+        (
+            "user_block",
+            _block_in,
+            selectors.blocks_of,
+            ("block_type", "note", "expiry_date"),
+            actions.add_block,
+            actions.remove_block,
+            "block",
+        ),
     )
-    statistics = [_statistic_in(e) for e in body.get("user_statistic", [])]
-    _reconcile(
-        [
-            (
-                _sig(
-                    {
-                        "category": s.category,
-                        "category_type": s.category_type,
-                        "note": s.note,
-                        "segment_type": _segment(s),
-                    }
-                ),
-                s,
-            )
-            for s in selectors.statistics_of(viewer, user)
-            if ours(_segment(s))
-        ],
-        [s for s in statistics if ours(s["segment_type"])],
-        _sig,
-        lambda data: actions.add_statistic(actor=actor, user=user, **data),
-        lambda entry: actions.remove_statistic(actor=actor, statistic=entry),
-    )
-    blocks = [_block_in(e) for e in body.get("user_block", [])]
-    _reconcile(
-        [
-            (
-                _sig(
-                    {
-                        "block_type": b.block_type,
-                        "note": b.note,
-                        "expiry_date": b.expiry_date,
-                        "segment_type": _segment(b),
-                    }
-                ),
-                b,
-            )
-            for b in selectors.blocks_of(viewer, user)
-            if ours(_segment(b))
-        ],
-        [b for b in blocks if ours(b["segment_type"])],
-        _sig,
-        lambda data: actions.add_block(actor=actor, user=user, **data),
-        lambda entry: actions.remove_block(actor=actor, block=entry),
-    )
+    for key, parse, entries_of, fields, add, remove, keyword in kinds:
+        wanted = [parse(e) for e in body.get(key, [])]
+        _reconcile(
+            [
+                (_sig({**{f: getattr(e, f) for f in fields}, "segment_type": _segment(e)}), e)
+                for e in entries_of(viewer, user)
+                if ours(_segment(e))
+            ],
+            [w for w in wanted if ours(w["segment_type"])],
+            _sig,
+            functools.partial(_add_owned, add, actor, user),
+            functools.partial(_remove_owned, remove, actor, keyword),
+        )
+
+
+def _add_owned(add: Callable[..., Any], actor: Actor, user: User, data: Mapping[str, Any]) -> Any:
+    return add(actor=actor, user=user, **data)
+
+
+def _remove_owned(remove: Callable[..., Any], actor: Actor, keyword: str, entry: Any) -> Any:
+    return remove(actor=actor, **{keyword: entry})
 
 
 # --- roles ------------------------------------------------------------------------------------
