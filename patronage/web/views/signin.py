@@ -233,6 +233,10 @@ def _external_identity(request: HttpRequest) -> str:
     return str(request.META.get(key) or "").strip()
 
 
+def _refused(request: HttpRequest, message: str) -> HttpResponse:
+    return _login_page(request, AuthenticationForm(request), REFUSED, message)
+
+
 @public
 @never_cache
 def external_login_view(request: HttpRequest) -> HttpResponse:
@@ -247,7 +251,7 @@ def external_login_view(request: HttpRequest) -> HttpResponse:
     identity, ip = _external_identity(request), client_ip(request)
     if not identity:
         message = "The identity provider named nobody: use the library's single sign-on link."
-        return _login_page(request, AuthenticationForm(request), REFUSED, message)
+        return _refused(request, message)
     user = User.objects.filter(
         identifiers__key=identifier_key(identity), account_type__in=SIGN_IN_ELSEWHERE
     ).first()
@@ -256,12 +260,12 @@ def external_login_view(request: HttpRequest) -> HttpResponse:
             primary_id=identity, ip=ip, channel=Channel.UI, reason="external_identity_unknown"
         )
         message = "No active account here signs in with this identity; ask the library."
-        return _login_page(request, AuthenticationForm(request), REFUSED, message)
+        return _refused(request, message)
     if auth.mfa_required(user):
         message = "This account signs in with its password and a second factor, below."
-        return _login_page(request, AuthenticationForm(request), REFUSED, message)
+        return _refused(request, message)
     if not auth.ip_allowed(user, ip):
         auth.record_ip_refusal(user=user, ip=ip, channel=Channel.UI)
-        return _login_page(request, AuthenticationForm(request), REFUSED, auth.IP_REFUSED_MESSAGE)
+        return _refused(request, auth.IP_REFUSED_MESSAGE)
     request.session.cycle_key()
     return _complete(request, user, second_factor=False, next_url=resolve_url("web:my_account"))
