@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+import orjson
 from django.db import connection, models
 
 Adapter = Callable[[Any], Any]
@@ -40,7 +40,7 @@ def _max_params() -> int:
 
 
 def _json(value: Any) -> Any:
-    return None if value is None else json.dumps(value)
+    return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _sqlite_datetime(value: Any) -> Any:

@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 from cryptography.fernet import Fernet, InvalidToken
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -51,13 +52,10 @@ def _subject_fernet(subject_id: int) -> Fernet | None:
     return Fernet(bytes(stored)) if stored else None
 
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode
-
-
 def _seal(fernet: Fernet | None, value: Any) -> Any:
     if fernet is None:
         return ERASED_MARK
-    return fernet.encrypt(_encode(value).encode()).decode()
+    return fernet.encrypt(orjson.dumps(value)).decode()
 
 
 def seal_changes(

@@ -18,7 +18,6 @@ import csv
 import datetime
 import functools
 import itertools
-import json
 import logging
 import os
 import shutil
@@ -29,6 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, QuerySet
@@ -338,7 +338,7 @@ class _PrimaryIds:
 
 
 def _store_chunk(run: ImportRun, seq: int, records: list[tuple[int, dict[str, Any]]]) -> None:
-    payload = zlib.compress(json.dumps(records, separators=(",", ":")).encode(), 1)
+    payload = zlib.compress(orjson.dumps(records), 1)
     with transaction.atomic():
         ImportChunk.objects.create(
             run=run, seq=seq, first_record=records[0][0], size=len(records), payload=payload
@@ -422,7 +422,7 @@ def _apply_next_chunk(
         chunk = next_pending_chunk(run)
         if chunk is None:
             return None
-        records = [(p, r) for p, r in json.loads(zlib.decompress(bytes(chunk.payload or b"")))]
+        records = [(p, r) for p, r in orjson.loads(zlib.decompress(bytes(chunk.payload or b"")))]
         result = _apply_records(records, run, profile, actor, track_seen)
         insert_rows(ImportItem, result.items)
         if result.seen:

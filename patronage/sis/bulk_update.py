@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import json
 import uuid
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -506,7 +506,7 @@ def _last_user_id(run: ImportRun) -> int | None:
     chunk = run.chunks.order_by("-seq").first()
     if chunk is None or chunk.payload is None:
         return None
-    return max(data["user_id"] for _, data in json.loads(zlib.decompress(bytes(chunk.payload))))
+    return max(data["user_id"] for _, data in orjson.loads(zlib.decompress(bytes(chunk.payload))))
 
 
 def _listed(run: ImportRun, match_by: str) -> Iterator[Record]:
@@ -648,7 +648,7 @@ def _apply_next_chunk(run: ImportRun, actor: Actor) -> int | None:
             return None
         counts = {"updated": 0, "unchanged": 0, "rejected": 0}
         items = []
-        for position, data in json.loads(zlib.decompress(bytes(chunk.payload or b""))):
+        for position, data in orjson.loads(zlib.decompress(bytes(chunk.payload or b""))):
             item = _apply_one(run, actor, position, data)
             if item.outcome == "unchanged":
                 counts["unchanged"] += 1

@@ -22,11 +22,11 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.forms.models import model_to_dict
@@ -147,7 +147,7 @@ def _keyed_digest(text: str) -> str:
 def record_fingerprint(raw: Record) -> str:
     """The record as the SIS sent it (wherever it stood in the file)."""
     content = {name: value for name, value in raw.items() if name not in ("source", "line")}
-    return _keyed_digest(json.dumps(content, sort_keys=True, separators=(",", ":")))
+    return _keyed_digest(orjson.dumps(content, option=orjson.OPT_SORT_KEYS).decode())
 
 
 def rules_version(profile: ImportProfile) -> str:
