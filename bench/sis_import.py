@@ -24,10 +24,10 @@ Measured in one run:
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -110,27 +110,20 @@ def peak_rss_mb() -> float:
 
 
 def import_file(path: Path, label: str, workers: int = 1) -> float:
-    """One import; with ``workers`` > 1, that many processes apply its chunks together
-    (this one and ``patronage sis work RUN`` processes, as docs/deployment.md describes)."""
-    from patronage.audit.context import Actor
-    from patronage.sis.actions import apply_run, read_run, start_import
+    """One import through ``patronage sis import`` (with ``--workers`` N: this process and
+    N-1 ``patronage sis work RUN`` processes it starts)."""
+    from django.core.management import call_command
+
+    from patronage.sis.models import ImportRun
 
     started = time.perf_counter()
-    run = start_import(actor=Actor.system(), profile_code="bench", paths=[str(path)])
-    run = read_run(run_id=run.pk)
-    helpers = [
-        subprocess.Popen(  # noqa: S603 (our own command)
-            [sys.executable, "-m", "patronage", "sis", "work", str(run.pk), "--no-progress"],
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            cwd=ROOT,
-        )
-        for _ in range(workers - 1)
-    ]
-    run = apply_run(run_id=run.pk)
-    if any(helper.wait() != 0 for helper in helpers):
-        sys.exit("a worker failed")
-    run.refresh_from_db()
+    call_command(
+        *("sis", "import", str(path), "--profile", "bench", "--workers", str(workers)),
+        "--no-progress",
+        stdout=io.StringIO(),
+    )
     elapsed = time.perf_counter() - started
+    run = ImportRun.objects.latest("pk")
     log(
         f"{label}: {elapsed:.1f} s — created {run.created}, updated {run.updated}, "
         f"unchanged {run.unchanged}, rejected {run.rejected}"

@@ -337,7 +337,10 @@ class UserNameToken(models.Model):
     user row (a common two-letter prefix matches tens of thousands of patrons).
     """
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="name_tokens_set")
+    # No index of its own: name_token_unique_per_user leads with it.
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="name_tokens_set", db_index=False
+    )
     token = models.CharField(max_length=64)
     sort_name = models.CharField(max_length=520, blank=True, default="", editable=False)
 

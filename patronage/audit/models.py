@@ -42,6 +42,7 @@ class AuditEvent(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # audit_actor_time leads with it
         related_name="+",
     )
     actor_label = models.CharField(max_length=255)
@@ -60,6 +61,7 @@ class AuditEvent(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # audit_subject_time leads with it
         related_name="+",
     )
     reason = models.TextField(blank=True, default="")

@@ -158,7 +158,10 @@ class Outcome(models.TextChoices):
 class ImportItem(models.Model):
     """One line of a run's report. Unchanged records are only counted (``ImportRun``)."""
 
-    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: sis_item_outcome leads with it.
+    run = models.ForeignKey(
+        ImportRun, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
     record = models.PositiveIntegerField(help_text="Position of the record in the run")
     source = models.CharField(max_length=500, blank=True, default="")
     line = models.PositiveIntegerField(null=True, blank=True)

@@ -7,6 +7,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from patronage.accounts.models import User
 from patronage.sis.models import ImportRun
@@ -51,6 +52,18 @@ def test_refusals_are_clear_and_exit_non_zero(profile, tmp_path):
         sis("import", str(bad), "--profile", "registrar", "--no-progress")
     with pytest.raises(CommandError, match="There is no run 999"):
         sis("report", "999")
+    runs = ImportRun.objects.count()
+    with pytest.raises(CommandError, match="--workers: give 1 or more"):
+        sis("import", path, "--profile", "registrar", "--workers", "0", "--no-progress")
+    assert ImportRun.objects.count() == runs  # refused before a run was started
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's refusal")
+def test_several_workers_on_sqlite_are_refused_before_anything_starts(profile, tmp_path):
+    path = users_file(tmp_path / "a.xml", user_xml("s1"))
+    with pytest.raises(CommandError, match="several workers need PostgreSQL"):
+        sis("import", path, "--profile", "registrar", "--workers", "2", "--no-progress")
+    assert not ImportRun.objects.exists()
 
 
 def test_as_a_staff_user_without_the_permission_is_refused(profile, tmp_path):

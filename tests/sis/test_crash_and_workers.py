@@ -239,6 +239,19 @@ def test_several_workers_apply_one_run_in_parallel_without_conflicts(databases, 
     assert parallel.dump() == clean.dump()
 
 
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="parallel workers need PostgreSQL")
+def test_one_import_command_with_several_workers_matches_a_serial_import(databases, sis_file):
+    parallel = databases("workers")
+    serial = databases("one_worker", template=parallel)
+    done = parallel.patronage(
+        "sis", "import", sis_file, "--profile", "registrar", "--workers", "3", "--no-progress"
+    )
+    assert f"finished: records_done {USERS + 1}, created {USERS}" in done.stdout
+    assert done.stdout.count("finished") == 1  # the helpers' summaries are not repeated
+    serial.patronage("sis", "import", sis_file, "--profile", "registrar", "--no-progress")
+    assert parallel.dump() == serial.dump()
+
+
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="pg_terminate_backend")
 def test_a_database_connection_killed_mid_chunk_is_retried_to_the_same_result(databases, sis_file):
     # Issue 10's fault test for imports: the chunk being written when the connection dies
