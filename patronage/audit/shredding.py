@@ -83,7 +83,7 @@ def seal(
 
 def subject_fernets(subject_ids: set[int]) -> dict[int, Fernet | None]:
     """The keys of many subjects (bulk jobs), those missing created in one statement."""
-    keys = SubjectKey.objects.filter(subject_id__in=subject_ids)
+    keys = SubjectKey.objects.filter(subject_id__any_of=subject_ids)
     found = dict(keys.values_list("subject_id", "key"))
     if missing := subject_ids - set(found):
         created = {subject: Fernet.generate_key() for subject in missing}
@@ -105,9 +105,9 @@ class Opener:
         subjects = {event.subject_id for event in events if event.subject_id is not None}
         self._keys = {
             subject_id: Fernet(bytes(key)) if key else None
-            for subject_id, key in SubjectKey.objects.filter(subject_id__in=subjects).values_list(
-                "subject_id", "key"
-            )
+            for subject_id, key in SubjectKey.objects.filter(
+                subject_id__any_of=subjects
+            ).values_list("subject_id", "key")
         }
 
     def _open(self, event: AuditEvent, token: Any) -> Any:

@@ -305,13 +305,23 @@ class _PrimaryIds:
         keyed = [(key, raw) for key, raw in keyed if key]
         if not keyed:
             return records
+        # Table and column names are constants; values are parameters (PostgreSQL: an
+        # array per column, see patronage.bulk).
+        if connection.vendor == "postgresql":
+            rows = "SELECT * FROM unnest(%s::text[], %s::text[], %s::integer[])"
+            params: list[Any] = [
+                [key for key, _ in keyed],
+                [raw["source"] for _, raw in keyed],
+                [raw.get("line") for _, raw in keyed],
+            ]
+        else:
+            rows = "VALUES " + ", ".join(["(%s, %s, %s)"] * len(keyed))
+            params = [v for key, raw in keyed for v in (key, raw["source"], raw.get("line"))]
         with connection.cursor() as cursor:
-            # Table and column names are constants; values are parameters.
             cursor.execute(
-                f"INSERT INTO {self.TABLE} (key, source, line) VALUES "  # noqa: S608
-                + ", ".join(["(%s, %s, %s)"] * len(keyed))
-                + " ON CONFLICT (key) DO NOTHING RETURNING key",
-                [v for key, raw in keyed for v in (key, raw["source"], raw.get("line"))],
+                f"INSERT INTO {self.TABLE} (key, source, line) {rows} "
+                "ON CONFLICT (key) DO NOTHING RETURNING key",
+                params,
             )
             new = {row[0] for row in cursor.fetchall()}
             claimed: set[str] = set()

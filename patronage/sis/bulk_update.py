@@ -535,7 +535,7 @@ def _listed(run: ImportRun, match_by: str) -> Iterator[Record]:
 
 def _match(viewer: User | None, values: list[str], match_by: str) -> dict[str, int]:
     """Identifier key → user id, among the users the viewer may see: one query."""
-    matches = UserIdentifier.objects.filter(key__in={identifier_key(v) for v in values})
+    matches = UserIdentifier.objects.filter(key__any_of={identifier_key(v) for v in values})
     if match_by == "primary_id":
         matches = matches.filter(is_primary=True)
     if viewer is not None:

@@ -396,7 +396,7 @@ def apply_chunk(
         }
         if keys:
             result.seen.extend(
-                UserIdentifier.objects.filter(key__in=keys, is_primary=True).values_list(
+                UserIdentifier.objects.filter(key__any_of=keys, is_primary=True).values_list(
                     "user_id", flat=True
                 )
             )
@@ -527,7 +527,7 @@ def _skip_unchanged(
         return pending
     skipped: set[int] = set()
     rows = User.objects.filter(
-        pk__in=list(candidates),
+        pk__any_of=list(candidates),
         account_type=AccountType.EXTERNAL,
         external_id=profile.code,
         open_for_update=False,
@@ -605,7 +605,9 @@ def _item(
 
 
 def _identifier_owners(keys: set[str]) -> dict[str, tuple[int, bool]]:
-    rows = UserIdentifier.objects.filter(key__in=keys).values_list("key", "user_id", "is_primary")
+    rows = UserIdentifier.objects.filter(key__any_of=keys).values_list(
+        "key", "user_id", "is_primary"
+    )
     return {key: (user_id, is_primary) for key, user_id, is_primary in rows}
 
 
@@ -649,7 +651,7 @@ def _ownership_problem(user: dict[str, Any], profile: ImportProfile) -> str:
 
 
 def _load_users(ids: list[int], *, lock: bool) -> dict[int, dict[str, Any]]:
-    query = User.objects.filter(pk__in=ids).order_by("pk")
+    query = User.objects.filter(pk__any_of=ids).order_by("pk")
     if lock:  # in id order, so that parallel workers never deadlock
         query = query.select_for_update()
     rows = query.values(
@@ -668,7 +670,7 @@ def _load_users(ids: list[int], *, lock: bool) -> dict[int, dict[str, Any]]:
 def _load_entries(ids: list[int]) -> dict[int, dict[str, list[dict[str, Any]]]]:
     found: dict[int, dict[str, list[dict[str, Any]]]] = {}
     for kind, model in ENTRY_MODELS.items():
-        query = model.objects.filter(user_id__in=ids)
+        query = model.objects.filter(user_id__any_of=ids)
         extra: tuple[str, ...] = ("segment_type",)
         if kind == "identifiers":
             query = query.filter(is_primary=False)
@@ -681,7 +683,7 @@ def _load_entries(ids: list[int]) -> dict[int, dict[str, list[dict[str, Any]]]]:
 def _load_rs_libraries(ids: list[int]) -> dict[int, list[str]]:
     through = User.rs_libraries.through
     found: dict[int, list[str]] = {}
-    for user_id, code in through.objects.filter(user_id__in=ids).values_list(
+    for user_id, code in through.objects.filter(user_id__any_of=ids).values_list(
         "user_id", "library__code"
     ):
         found.setdefault(user_id, []).append(code)
@@ -931,14 +933,14 @@ def _flush(writes: _Writes, result: ChunkResult, actor: Actor, now: datetime.dat
         UserIdentifier.objects.filter(user_id=user_id, is_primary=True).update(value=value, key=key)
     for kind, ids in writes.delete.items():
         if ids:
-            ENTRY_MODELS[kind].objects.filter(pk__in=ids).delete()
+            ENTRY_MODELS[kind].objects.filter(pk__any_of=ids).delete()
     for kind, changed in writes.segment_changes.items():
         update_rows(ENTRY_MODELS[kind], changed)
     for kind, rows in writes.create.items():
         insert_rows(ENTRY_MODELS[kind], rows)
     if writes.retokenise:
-        UserNameToken.objects.filter(user_id__in=list(writes.retokenise)).delete()
-        names = User.objects.filter(pk__in=list(writes.retokenise)).values("id", *NAME_FIELDS)
+        UserNameToken.objects.filter(user_id__any_of=list(writes.retokenise)).delete()
+        names = User.objects.filter(pk__any_of=list(writes.retokenise)).values("id", *NAME_FIELDS)
         insert_rows(
             UserNameToken,
             [
@@ -1008,7 +1010,7 @@ def _set_rs_libraries(wanted: dict[int, list[str]], *, fresh: bool = False) -> N
     through = User.rs_libraries.through
     ids = dict(Library.objects.values_list("code", "id"))
     if not fresh:
-        through.objects.filter(user_id__in=list(wanted)).delete()
+        through.objects.filter(user_id__any_of=list(wanted)).delete()
     insert_rows(
         through,
         [
@@ -1030,7 +1032,7 @@ def deactivate_missing(
 ) -> list[dict[str, Any]]:
     """Apply the profile's rule to users a full sync did not mention (set inactive or expire)."""
     items, events = [], []
-    rows = User.objects.filter(pk__in=user_ids).order_by("pk")
+    rows = User.objects.filter(pk__any_of=user_ids).order_by("pk")
     if write:
         rows = rows.select_for_update()
     today = timezone.localdate()
