@@ -99,6 +99,7 @@ ENTRY_MODELS: dict[str, Any] = {
 }
 CONTACT_KINDS = ("email", "phone", "address")
 DATES = ("start_date", "end_date")
+NULL_DATES = frozenset((*DATES, "expiry_date"))  # entry columns stored as NULL when empty
 ENTRY_FIELDS: dict[str, tuple[str, ...]] = {
     "identifiers": ("id_type", "value", "note"),
     "email": ("address", "description", "types", "preferred", *DATES),
@@ -131,6 +132,8 @@ ADOPTED_BY: dict[str, tuple[str, ...]] = {
 
 def plain(value: Any) -> Any:
     """The JSON form of a value, as ``User.sis_values`` and the report keep it."""
+    if value.__class__ is str:  # most values, checked first: called for every field
+        return value
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, list | tuple):
@@ -725,15 +728,13 @@ def _plan_create(
     rules: str,
 ) -> None:
     values = {name: clean.general[name] for name in USER_VALUE_FIELDS}
+    sis_values = _sis_values(clean)
     stamp = _stamp(actor, now)
     row = {
         **values,
         "account_type": AccountType.EXTERNAL,
         "external_id": profile.code,
-        "sis_values": {
-            **_sis_values(clean),
-            "record": sync_stamp(clean.fingerprint, rules, now),
-        },
+        "sis_values": {**sis_values, "record": sync_stamp(clean.fingerprint, rules, now)},
         "status_date": now.date(),
         "sort_name": _sort_name(values),
         "created_at": now,
@@ -746,7 +747,7 @@ def _plan_create(
     }
     writes.new_users.append((row, clean))
     changes = [
-        {"field": name, "old": None, "new": plain(value)}
+        {"field": name, "old": None, "new": sis_values[name]}
         for name, value in clean.general.items()
         if value not in ("", None, [])
     ]
@@ -917,9 +918,7 @@ def _entry_values(kind: str, entry: dict[str, Any]) -> dict[str, Any]:
         values["key"] = entry["key"]
     if kind == "blocks":
         values["status"] = BlockStatus.ACTIVE
-    return {
-        k: ("" if v is None and k not in (*DATES, "expiry_date") else v) for k, v in values.items()
-    }
+    return {k: ("" if v is None and k not in NULL_DATES else v) for k, v in values.items()}
 
 
 # --- writing -----------------------------------------------------------------------------------
