@@ -19,6 +19,10 @@ Measured in one run:
   batches of 5,000 rows, committed per batch, each table analysed once loaded (PostgreSQL);
   only the inserts and the ANALYZEs are timed.
 * ``peak_rss``: the process's peak resident memory after both imports (MB): flat in N.
+* ``first_load_importer_cpu_per_user`` and (a local PostgreSQL server)
+  ``first_load_database_cpu_per_user``: CPU milliseconds per user of the first load, in the
+  importer's processes and in the server's; ``first_load_cpu_bound_on_this_machine``: the
+  machine's cores over their sum, the rate no spreading of the work could beat here.
 """
 
 from __future__ import annotations
@@ -107,6 +111,29 @@ def copy_empty_schema(import_url: str, raw_url: str, cleanup: Callable[[], None]
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def importer_cpu() -> float:
+    """CPU seconds of this process and of the workers it started and waited for."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def database_cpu() -> float | None:
+    """CPU seconds of the local PostgreSQL server's processes, those that ended included
+    (the postmaster reaps its backends: their time is in its children's); None if no server
+    process is visible here. Other clients' work counts too: run it on a quiet server."""
+    total, found = 0, False
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            comm = Path(f"/proc/{pid}/comm").read_text().strip()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if comm.startswith("postgres"):
+            found = True
+            total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK") if found else None
 
 
 def import_file(path: Path, label: str, workers: int = 1) -> float:
@@ -228,7 +255,11 @@ def main() -> None:
         path = write_users_xml(directory / "students.xml", args.users)
         log(f"{args.users} users, {path.stat().st_size / 1e6:.0f} MB of XML")
         rss_before = peak_rss_mb()
+        postgres = not import_url.startswith("sqlite")
+        cpu, db_cpu = importer_cpu(), database_cpu() if postgres else None
         first = import_file(path, "first load", args.workers)
+        cpu = importer_cpu() - cpu
+        db_after = database_cpu() if postgres else None
         resync = import_file(path, "no-change re-sync", args.workers)
         rss = peak_rss_mb()
         log(f"peak RSS {rss:.0f} MB (before the imports {rss_before:.0f} MB)")
@@ -238,6 +269,15 @@ def main() -> None:
         print(f"RESULT resync_no_change: {args.users / resync:.0f} users/s")
         print(f"RESULT ratio_vs_raw_insert: {first / raw:.2f} x")
         print(f"RESULT peak_rss: {rss:.0f} MB")
+        # Where a first load's time goes: CPU per user of the importer (reading, checks,
+        # planning, every worker) and of the database server. With C cores, no first load
+        # can beat C / (their sum) users/s on this machine, however it is spread out.
+        print(f"RESULT first_load_importer_cpu_per_user: {cpu / args.users * 1000:.3f} ms")
+        if db_cpu is not None and db_after is not None:
+            db = db_after - db_cpu
+            print(f"RESULT first_load_database_cpu_per_user: {db / args.users * 1000:.3f} ms")
+            ceiling = (os.cpu_count() or 1) * args.users / (cpu + db)
+            print(f"RESULT first_load_cpu_bound_on_this_machine: {ceiling:.0f} users/s")
     finally:
         from django.db import connection
 
