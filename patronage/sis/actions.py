@@ -245,22 +245,22 @@ def read_run(*, run_id: int, progress: Progress | None = None) -> ImportRun:
         run.files, profile.file_format, profile.csv_mapping, profile.csv_delimiter
     )
     try:
-        with _PrimaryIds() as primary_ids:
+        with _RunKeys() as run_keys:
             for position, raw in enumerate(records, start=1):
                 buffer.append((position, raw))
-                if position <= already:  # stored before a crash: only remember its ID
+                if position <= already:  # stored before a crash: only remember its keys
                     if len(buffer) == CHUNK_SIZE or position == already:
-                        primary_ids.add(buffer)
+                        run_keys.add(buffer)
                         buffer = []
                     continue
                 if len(buffer) == CHUNK_SIZE:
-                    _store_chunk(run, seq, primary_ids.add(buffer))
+                    _store_chunk(run, seq, run_keys.add(buffer))
                     seq += 1
                     if progress:
                         progress(len(buffer))
                     buffer = []
             if buffer:
-                _store_chunk(run, seq, primary_ids.add(buffer))
+                _store_chunk(run, seq, run_keys.add(buffer))
                 seq += 1
                 if progress:
                     progress(len(buffer))
@@ -274,20 +274,24 @@ def read_run(*, run_id: int, progress: Progress | None = None) -> ImportRun:
     return run
 
 
-class _PrimaryIds:
-    """The primary IDs read so far in a run, in a temporary table of the reading connection
-    (flat memory whatever the run's size). A record repeating one is marked rejected as it
-    is stored, so the first record wins and the dry run, the real run and any number of
-    workers report the repeat alike, wherever the chunks' boundaries fall."""
+class _RunKeys:
+    """The identifier keys (primary IDs and identifiers) of the records read so far in a run,
+    in a temporary table of the reading connection (flat memory whatever the run's size).
 
-    TABLE = "sis_read_primary_ids"
+    Identifiers are unique across users, so a record that carries a key an earlier record
+    of the run carries is marked rejected as it is stored: the first record wins, and the
+    dry run, the real run and any number of workers report the clash alike, wherever the
+    chunks' boundaries fall (applied, the second record would fail on the unique index or
+    match the first's user; planned without writing, it would seem fine)."""
 
-    def __enter__(self) -> _PrimaryIds:
+    TABLE = "sis_read_keys"
+
+    def __enter__(self) -> _RunKeys:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
             cursor.execute(
-                f"CREATE TEMPORARY TABLE {self.TABLE} "
-                "(key TEXT PRIMARY KEY, source TEXT NOT NULL, line INTEGER)"
+                f"CREATE TEMPORARY TABLE {self.TABLE} (key TEXT PRIMARY KEY, "
+                "source TEXT NOT NULL, line INTEGER, is_primary BOOLEAN NOT NULL)"
             )
         return self
 
@@ -296,55 +300,71 @@ class _PrimaryIds:
             cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
 
     def add(self, records: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
-        """Remember the records' primary IDs; mark those read before as rejected."""
-        keyed = [
-            (identifier_key(str(raw["general"].get("primary_id") or "")), raw)
-            for _, raw in records
-            if not raw.get("error")
-        ]
-        keyed = [(key, raw) for key, raw in keyed if key]
+        """Remember the records' keys; mark a record with a key read before as rejected."""
+        keyed = [(raw, _record_keys(raw)) for _, raw in records if not raw.get("error")]
         if not keyed:
             return records
-        # Table and column names are constants; values are parameters (PostgreSQL: an
-        # array per column, see patronage.bulk).
-        if connection.vendor == "postgresql":
-            rows = "SELECT * FROM unnest(%s::text[], %s::text[], %s::integer[])"
-            params: list[Any] = [
-                [key for key, _ in keyed],
-                [raw["source"] for _, raw in keyed],
-                [raw.get("line") for _, raw in keyed],
-            ]
-        else:
-            rows = "VALUES " + ", ".join(["(%s, %s, %s)"] * len(keyed))
-            params = [v for key, raw in keyed for v in (key, raw["source"], raw.get("line"))]
+        # Table and column names are constants; values are parameters (PostgreSQL: one
+        # array, see patronage.bulk; SQLite: one JSON array, whatever the chunk's size).
+        wanted = sorted({key for _, keys in keyed for key in keys})
+        postgres = connection.vendor == "postgresql"
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {self.TABLE} (key, source, line) {rows} "
-                "ON CONFLICT (key) DO NOTHING RETURNING key",
-                params,
+                f"SELECT key, source, line, is_primary FROM {self.TABLE} WHERE key "  # noqa: S608
+                + ("= ANY(%s)" if postgres else "IN (SELECT value FROM json_each(%s))"),
+                [wanted if postgres else orjson.dumps(wanted).decode()],
             )
-            new = {row[0] for row in cursor.fetchall()}
-            claimed: set[str] = set()
-            repeated = []
-            for key, raw in keyed:
-                if key in new and key not in claimed:
-                    claimed.add(key)
-                else:
-                    repeated.append((key, raw))
-            if repeated:
-                keys = sorted({key for key, _ in repeated})
-                cursor.execute(
-                    f"SELECT key, source, line FROM {self.TABLE} "  # noqa: S608
-                    f"WHERE key IN ({', '.join(['%s'] * len(keys))})",
-                    keys,
-                )
-                first = {key: (source, line) for key, source, line in cursor.fetchall()}
-                for key, raw in repeated:
-                    source, line = first[key]
-                    raw["error"] = (
-                        f"The primary ID appears twice (first at line {line} of {source})."
-                    )
+            first = {key: (source, line, bool(primary)) for key, source, line, primary in cursor}
+        accepted = []
+        for raw, keys in keyed:
+            clash = next((key for key in keys if key in first), None)
+            if clash is None:
+                for key, (_, is_primary) in keys.items():
+                    first[key] = (raw["source"], raw.get("line"), is_primary)
+                accepted.append((raw, keys))
+                continue
+            value, is_primary = keys[clash]
+            source, line, first_primary = first[clash]
+            raw["error"] = (
+                f"The primary ID appears twice (first at line {line} of {source})."
+                if is_primary and first_primary
+                else f"The identifier '{value}' is also in the record at line {line} of {source}."
+            )
+        rows = [
+            (key, raw["source"], raw.get("line"), is_primary)
+            for raw, keys in accepted
+            for key, (_, is_primary) in keys.items()
+        ]
+        if rows:
+            _insert_keys(self.TABLE, rows)
         return records
+
+
+def _record_keys(raw: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """The keys of a record as read: key → (value, whether it is the primary ID)."""
+    primary = str(raw["general"].get("primary_id") or "")
+    keys = {identifier_key(primary): (primary, True)}
+    for identifier in raw["identifiers"]:
+        value = str(identifier.get("value") or "").strip()
+        keys.setdefault(identifier_key(value), (value, False))
+    keys.pop("", None)
+    return keys
+
+
+def _insert_keys(table: str, rows: list[tuple[str, str, int | None, bool]]) -> None:
+    columns = "key, source, line, is_primary"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM "  # noqa: S608
+                "unnest(%s::text[], %s::text[], %s::integer[], %s::boolean[])",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s)",  # noqa: S608
+                rows,
+            )
 
 
 def _store_chunk(run: ImportRun, seq: int, records: list[tuple[int, dict[str, Any]]]) -> None:

@@ -6,10 +6,13 @@ Never ``playwright install``: the browser is the system's /usr/bin/chromium.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.conf import settings
+from django.test import Client
 
 from tests.conftest import PLAIN_HTTP
 
@@ -68,6 +71,38 @@ def page(browser, http_live_server) -> Iterator[object]:
     yield page
     context.close()
     assert not blocked, "blocked by the content security policy:\n" + "\n".join(blocked)
+
+
+@pytest.fixture
+def signed_in(browser, http_live_server) -> Iterator[Callable[[Any], Any]]:
+    """``signed_in(user)``: a browser context carrying a session of ``user``, closed after
+    the test. The session cookie is made with ``Client.force_login`` (which fires
+    ``user_logged_in`` like a real sign-in), so tests do not depend on how sign-in asks for
+    passwords or second factors."""
+    opened: list[Any] = []
+
+    def open_for(user: Any) -> Any:
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(
+            base_url=http_live_server.url, viewport={"width": 1280, "height": 900}
+        )
+        context.set_default_timeout(10_000)
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": http_live_server.url,
+                }
+            ]
+        )
+        opened.append(context)
+        return context
+
+    yield open_for
+    for context in opened:
+        context.close()
 
 
 @pytest.fixture

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.apps import apps
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -26,41 +23,13 @@ from tests.factories import SYSTEM, make_desk, make_library, make_staff, make_us
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
-def signed_in(browser, base_url: str, user) -> object:
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": base_url,
-            }
-        ]
-    )
-    return context
-
-
-@pytest.fixture
-def contexts(browser, http_live_server) -> Iterator[list]:
-    opened: list = []
-    yield opened
-    for context in opened:
-        context.close()
-
-
 def with_login(**fields) -> User:
     user = make_staff(**fields)
     set_login_model(actor=SYSTEM, user=user, login_model="CUSTOM")
     return User.objects.get(pk=user.pk)
 
 
-def test_a_new_hire_from_request_to_production_and_out_again(
-    browser, http_live_server, contexts, shoot
-):
-    base_url = http_live_server.url
+def test_a_new_hire_from_request_to_production_and_out_again(signed_in, shoot):
     # The privacy form texts are migration data, flushed with the transactional database.
     forms = importlib.import_module("patronage.approvals.migrations.0002_privacy_form_texts")
     forms.publish(apps, None)
@@ -79,8 +48,7 @@ def test_a_new_hire_from_request_to_production_and_out_again(
     Steward.objects.create(user=lead, duty=Duty.AREA_LEAD, role_type="FULFILLMENT")
 
     def as_(user):
-        context = signed_in(browser, base_url, user)
-        contexts.append(context)
+        context = signed_in(user)
         return context.new_page()
 
     # The supervisor files the login request form.

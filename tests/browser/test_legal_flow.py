@@ -6,7 +6,6 @@ that, marked as a legal release."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
@@ -14,24 +13,12 @@ from playwright.sync_api import expect
 from patronage.accounts.actions import add_contact, add_note
 from patronage.audit.models import AuditEvent
 from patronage.privacy.models import LegalRelease, LegalRequest
-from tests.browser.test_roles import signed_in
 from tests.factories import SYSTEM, make_staff, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
-@pytest.fixture
-def contexts(browser, http_live_server) -> Iterator[list]:
-    opened: list = []
-    yield opened
-    for context in opened:
-        context.close()
-
-
-def test_from_receipt_to_a_counsel_approved_limited_release(
-    browser, http_live_server, contexts, shoot
-):
-    base_url = http_live_server.url
+def test_from_receipt_to_a_counsel_approved_limited_release(signed_in, shoot):
     officer = make_staff("PRIVACY_OFFICER", primary_id="officer", first_name="Olive")
     counsel = make_staff("GENERAL_COUNSEL", primary_id="counsel", first_name="Cass")
     named = make_user(primary_id="named01", first_name="Nora", last_name="Named")
@@ -44,9 +31,8 @@ def test_from_receipt_to_a_counsel_approved_limited_release(
     )
     make_user(primary_id="other01", first_name="Otto", last_name="Other")
 
-    officer_context = signed_in(browser, base_url, officer)
-    counsel_context = signed_in(browser, base_url, counsel)
-    contexts.extend([officer_context, counsel_context])
+    officer_context = signed_in(officer)
+    counsel_context = signed_in(counsel)
     page, counsel_page = officer_context.new_page(), counsel_context.new_page()
 
     # The Privacy Officer records the subpoena from the register.

@@ -9,11 +9,8 @@ passwords or second factors.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from patronage.access.actions import set_login_model
@@ -23,36 +20,9 @@ from tests.factories import SYSTEM, make_desk, make_library, make_staff
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
-def signed_in(browser, base_url: str, user) -> object:
-    """A browser context carrying a session of ``user``."""
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": base_url,
-            }
-        ]
-    )
-    return context
-
-
-@pytest.fixture
-def contexts(browser, http_live_server) -> Iterator[list]:
-    opened: list = []
-    yield opened
-    for context in opened:
-        context.close()
-
-
 def test_a_granted_role_changes_the_holders_access_at_once_and_a_revoked_one_ends_it(
-    browser, http_live_server, contexts, shoot
+    signed_in, shoot
 ):
-    base_url = http_live_server.url
     library = make_library("MAIN", "Main Library")
     make_desk(library, "FRONT", "Front desk")
     make_desk(make_library("LAW", "Law Library"), "LAWD", "Law desk")
@@ -62,9 +32,8 @@ def test_a_granted_role_changes_the_holders_access_at_once_and_a_revoked_one_end
     clerk = make_staff(primary_id="cclerk", first_name="Cleo", last_name="Clerk")
     set_login_model(actor=SYSTEM, user=clerk, login_model="CUSTOM")
 
-    admin_context = signed_in(browser, base_url, admin)
-    clerk_context = signed_in(browser, base_url, clerk)
-    contexts.extend([admin_context, clerk_context])
+    admin_context = signed_in(admin)
+    clerk_context = signed_in(clerk)
     admin_page, clerk_page = admin_context.new_page(), clerk_context.new_page()
 
     # Before: the clerk's custom login has no role; no user search in the menu.

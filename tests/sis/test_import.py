@@ -272,6 +272,70 @@ def test_a_repeated_primary_id_is_counted_alike_by_the_dry_run_and_the_real_run(
     assert _user("s1").user_group == "UNDERGRAD"  # the first record is the one applied
 
 
+@pytest.mark.parametrize("chunk_size", [2, 1000], ids=["across chunks", "in one chunk"])
+def test_an_identifier_two_new_records_share_is_counted_alike_by_the_dry_run_and_the_real_run(
+    profile, tmp_path, monkeypatch, chunk_size
+):
+    # Applied, the second record would clash with the first's new user on the unique index
+    # (or, matching by any identifier, update it); planned without writing, both look new.
+    monkeypatch.setattr(sis_actions, "CHUNK_SIZE", chunk_size)
+    path = users_file(
+        tmp_path / "a.xml",
+        user_xml("s1"),
+        user_xml("s2", identifiers=[("BARCODE", "SHARED-1")]),
+        user_xml("s3", identifiers=[("BARCODE", "shared-1")]),  # keys ignore case
+        user_xml("b-S1", identifiers=[]),  # s1's barcode as a primary ID
+        user_xml("s4"),
+    )
+    dry = run_import([path], dry_run=True)
+    real = run_import([path])
+    counted = [(r.created, r.updated, r.unchanged, r.rejected) for r in (dry, real)]
+    assert counted == [(3, 0, 0, 2), (3, 0, 0, 2)]
+    for run in (dry, real):
+        reasons = dict(
+            run.items.filter(outcome=Outcome.REJECTED).values_list("primary_id", "reason")
+        )
+        assert reasons == {
+            "s3": "The identifier 'shared-1' is also in the record at line 4 of a.xml.",
+            "b-S1": "The identifier 'b-S1' is also in the record at line 3 of a.xml.",
+        }
+    assert UserIdentifier.objects.get(key="shared-1").user == _user("s2")
+    assert not User.objects.filter(primary_id__in=["s3", "b-S1"]).exists()
+
+
+def test_a_clash_the_chunk_could_not_see_rejects_only_that_record(profile, tmp_path, monkeypatch):
+    # A desk created a user with a record's barcode after the chunk looked the keys up: the
+    # chunk's writes hit the unique index, the chunk is applied again record by record, and
+    # only the record that clashes is rejected, with the reason a planned clash gets.
+    make_user(primary_id="walk-in", identifiers=[{"id_type": "BARCODE", "value": "DESK-9"}])
+    lookup, calls = sync._identifier_owners, []
+
+    def looked_up_before_the_desk(keys):
+        calls.append(keys)
+        owners = lookup(keys)
+        return {k: v for k, v in owners.items() if k != "desk-9"} if len(calls) == 1 else owners
+
+    monkeypatch.setattr(sync, "_identifier_owners", looked_up_before_the_desk)
+    path = users_file(
+        tmp_path / "a.xml",
+        user_xml("s1"),
+        user_xml("s2", identifiers=[("BARCODE", "DESK-9")]),
+        user_xml("s3"),
+    )
+    run = run_import([path])
+    assert (run.created, run.rejected) == (2, 1)
+    assert len(calls) == 4  # the chunk, then each record on its own
+    rejected = run.items.get(outcome=Outcome.REJECTED)
+    assert (rejected.primary_id, rejected.reason) == (
+        "s2",
+        "The identifier 'DESK-9' already belongs to another user.",
+    )
+    assert UserIdentifier.objects.get(key="desk-9").user.primary_id == "walk-in"
+    assert sorted(
+        User.objects.filter(account_type="EXTERNAL").values_list("primary_id", flat=True)
+    ) == ["s1", "s3"]
+
+
 def test_reading_resumed_after_a_crash_still_knows_the_primary_ids_read_before(
     profile, tmp_path, monkeypatch
 ):
