@@ -210,7 +210,12 @@ def _copy_rows(
             fields = [pk, *fields]
             rows = [{pk.attname: id_, **row} for id_, row in zip(ids, rows, strict=True)]
         names = ", ".join(quote(f.column) for f in fields)
-        with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+        # COPY goes through psycopg's own cursor: its errors are turned into Django's (a
+        # unique clash is an IntegrityError to callers, as from any other statement).
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy,
+        ):
             for values in _values(rows, fields):
                 copy.write_row(values)
     return ids
