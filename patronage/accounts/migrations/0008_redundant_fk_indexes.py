@@ -1,9 +1,5 @@
-"""Drop foreign-key indexes that a composite index leading with the same column makes
-redundant: each cost a write per row (imports write millions) and served no query.
-
-Only the indexes go: Django's own AlterField would rebuild the table on SQLite (losing the
-audit trail's append-only triggers) and re-validate the constraint on PostgreSQL.
-"""
+"""Drop a foreign-key index that a composite index makes redundant (only the index: see
+patronage/audit/migrations/0006_redundant_fk_indexes.py for why not AlterField)."""
 
 import django.db.models.deletion
 from django.conf import settings
