@@ -39,7 +39,7 @@ from patronage.access.checks import require
 from patronage.access.permissions import Permission
 from patronage.accounts.actions import require_change
 from patronage.accounts.choices import AccountType, RecordType, Segment
-from patronage.accounts.models import User, UserIdentifier, identifier_key
+from patronage.accounts.models import User, UserIdentifier
 from patronage.accounts.validation import cached_tables
 from patronage.audit.actions import diff, record
 from patronage.audit.context import Actor, Channel
@@ -68,6 +68,7 @@ from .sync import (
     ChunkResult,
     apply_chunk,
     deactivate_missing,
+    record_keys,
     report_item,
 )
 
@@ -301,7 +302,7 @@ class _RunKeys:
 
     def add(self, records: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
         """Remember the records' keys; mark a record with a key read before as rejected."""
-        keyed = [(raw, _record_keys(raw)) for _, raw in records if not raw.get("error")]
+        keyed = [(raw, record_keys(raw)) for _, raw in records if not raw.get("error")]
         if not keyed:
             return records
         # Table and column names are constants; values are parameters (PostgreSQL: one
@@ -338,17 +339,6 @@ class _RunKeys:
         if rows:
             _insert_keys(self.TABLE, rows)
         return records
-
-
-def _record_keys(raw: dict[str, Any]) -> dict[str, tuple[str, bool]]:
-    """The keys of a record as read: key → (value, whether it is the primary ID)."""
-    primary = str(raw["general"].get("primary_id") or "")
-    keys = {identifier_key(primary): (primary, True)}
-    for identifier in raw["identifiers"]:
-        value = str(identifier.get("value") or "").strip()
-        keys.setdefault(identifier_key(value), (value, False))
-    keys.pop("", None)
-    return keys
 
 
 def _insert_keys(table: str, rows: list[tuple[str, str, int | None, bool]]) -> None:

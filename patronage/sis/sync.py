@@ -419,7 +419,7 @@ def _apply_chunk(
     rules = rules_version(profile)
     pending = [(position, raw, record_fingerprint(raw)) for position, raw in records]
     owners = _identifier_owners(
-        {key for _, raw, _ in pending if not raw.get("error") for key in _raw_keys(raw)}
+        {key for _, raw, _ in pending if not raw.get("error") for key in record_keys(raw)}
     )
     pending = _skip_unchanged(pending, owners, profile, rules, result)
     cleans: list[Clean] = []
@@ -494,10 +494,16 @@ def _apply_chunk(
     return result
 
 
-def _raw_keys(raw: Record) -> set[str]:
-    """The identifier keys of a record as read (``clean_record`` makes the same ones)."""
-    values = [raw["general"].get("primary_id"), *(i.get("value") for i in raw["identifiers"])]
-    return {identifier_key(str(value or "")) for value in values} - {""}
+def record_keys(raw: Record) -> dict[str, tuple[str, bool]]:
+    """The identifier keys of a record as read (``clean_record`` makes the same ones):
+    key → (the value, whether it is the primary ID)."""
+    primary = str(raw["general"].get("primary_id") or "")
+    keys = {identifier_key(primary): (primary, True)}
+    for identifier in raw["identifiers"]:
+        value = str(identifier.get("value") or "").strip()
+        keys.setdefault(identifier_key(value), (value, False))
+    keys.pop("", None)
+    return keys
 
 
 def _skip_unchanged(
@@ -523,7 +529,7 @@ def _skip_unchanged(
             continue
         if owner[0] in met:
             candidates.pop(owner[0], None)
-        elif all(owners.get(key, (None,))[0] == owner[0] for key in _raw_keys(raw)):
+        elif all(owners.get(key, (None,))[0] == owner[0] for key in record_keys(raw)):
             candidates[owner[0]] = item
         met.add(owner[0])
     if not candidates:
